@@ -1,0 +1,12 @@
+#![doc = include_str!("../README.md")]
+
+pub mod error;
+pub mod ids;
+pub mod store;
+pub mod symbols;
+pub mod value;
+
+pub use error::{FhirError, GraphError, GraphResult};
+pub use ids::{Direction, LabelId, NodeId, PropKeyId, RelId, RelTypeId};
+pub use store::{Database, DbOptions, GraphState, WriteTxn};
+pub use value::{Value, ValueType};

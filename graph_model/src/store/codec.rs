@@ -1,0 +1,529 @@
+//! A compact binary encoding of values and operations, shared by the
+//! write-ahead log and snapshots: LEB128 varints, zig-zag for signed numbers,
+//! length-prefixed strings, one tag byte per value.
+
+use std::io::{self, Read, Write};
+use std::sync::Arc;
+
+use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, TimeZone};
+
+use super::op::{IndexSpec, Op};
+use crate::error::GraphError;
+use crate::ids::{LabelId, NodeId, PropKeyId, RelId, RelTypeId};
+use crate::symbols::SymbolKind;
+use crate::value::Value;
+
+/// Deepest nesting of lists and maps the decoder accepts.
+const MAX_DEPTH: usize = 256;
+/// Largest string or collection length the decoder accepts (guards against
+/// corrupt lengths allocating without bound).
+const MAX_LEN: u64 = 1 << 31;
+
+/// Encoding primitives over any writer.
+pub(crate) struct Encoder<W: Write> {
+    pub(crate) out: W,
+}
+
+impl<W: Write> Encoder<W> {
+    pub(crate) fn new(out: W) -> Self {
+        Encoder { out }
+    }
+
+    pub(crate) fn u8(&mut self, v: u8) -> io::Result<()> {
+        self.out.write_all(&[v])
+    }
+
+    pub(crate) fn varint(&mut self, mut v: u64) -> io::Result<()> {
+        let mut buf = [0u8; 10];
+        let mut n = 0;
+        loop {
+            let byte = (v & 0x7f) as u8;
+            v >>= 7;
+            if v == 0 {
+                buf[n] = byte;
+                n += 1;
+                break;
+            }
+            buf[n] = byte | 0x80;
+            n += 1;
+        }
+        self.out.write_all(&buf[..n])
+    }
+
+    pub(crate) fn signed(&mut self, v: i64) -> io::Result<()> {
+        self.varint(((v << 1) ^ (v >> 63)) as u64)
+    }
+
+    pub(crate) fn bytes(&mut self, b: &[u8]) -> io::Result<()> {
+        self.varint(b.len() as u64)?;
+        self.out.write_all(b)
+    }
+
+    pub(crate) fn str(&mut self, s: &str) -> io::Result<()> {
+        self.bytes(s.as_bytes())
+    }
+
+    pub(crate) fn value(&mut self, v: &Value) -> io::Result<()> {
+        match v {
+            Value::Null => self.u8(0),
+            Value::Boolean(false) => self.u8(1),
+            Value::Boolean(true) => self.u8(2),
+            Value::Integer(i) => {
+                self.u8(3)?;
+                self.signed(*i)
+            }
+            Value::Float(x) => {
+                self.u8(4)?;
+                self.out.write_all(&x.to_bits().to_le_bytes())
+            }
+            Value::String(s) => {
+                self.u8(5)?;
+                self.str(s)
+            }
+            Value::Date(d) => {
+                self.u8(6)?;
+                self.signed(i64::from(d.num_days_from_ce()))
+            }
+            Value::DateTime(dt) => {
+                self.u8(7)?;
+                self.signed(dt.timestamp())?;
+                self.varint(u64::from(dt.timestamp_subsec_nanos()))?;
+                self.signed(i64::from(dt.offset().local_minus_utc()))
+            }
+            Value::List(items) => {
+                self.u8(8)?;
+                self.varint(items.len() as u64)?;
+                for item in items.iter() {
+                    self.value(item)?;
+                }
+                Ok(())
+            }
+            Value::Map(map) => {
+                self.u8(9)?;
+                self.varint(map.len() as u64)?;
+                for (k, v) in map.iter() {
+                    self.str(k)?;
+                    self.value(v)?;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    pub(crate) fn props(&mut self, props: &[(PropKeyId, Value)]) -> io::Result<()> {
+        self.varint(props.len() as u64)?;
+        for (k, v) in props {
+            self.varint(u64::from(k.0))?;
+            self.value(v)?;
+        }
+        Ok(())
+    }
+
+    pub(crate) fn op(&mut self, op: &Op) -> io::Result<()> {
+        match op {
+            Op::DefineSymbol { kind, id, name } => {
+                self.u8(1)?;
+                self.u8(symbol_kind_tag(*kind))?;
+                self.varint(u64::from(*id))?;
+                self.str(name)
+            }
+            Op::CreateIndex(spec) => {
+                self.u8(2)?;
+                self.index_spec(spec)
+            }
+            Op::CreateNode { id, labels, props } => {
+                self.u8(3)?;
+                self.varint(u64::from(id.0))?;
+                self.varint(labels.len() as u64)?;
+                for l in labels {
+                    self.varint(u64::from(l.0))?;
+                }
+                self.props(props)
+            }
+            Op::DeleteNode { id } => {
+                self.u8(4)?;
+                self.varint(u64::from(id.0))
+            }
+            Op::AddLabel { node, label } => {
+                self.u8(5)?;
+                self.varint(u64::from(node.0))?;
+                self.varint(u64::from(label.0))
+            }
+            Op::RemoveLabel { node, label } => {
+                self.u8(6)?;
+                self.varint(u64::from(node.0))?;
+                self.varint(u64::from(label.0))
+            }
+            Op::SetNodeProperty { node, key, value } => {
+                self.u8(7)?;
+                self.varint(u64::from(node.0))?;
+                self.varint(u64::from(key.0))?;
+                self.value(value)
+            }
+            Op::CreateRel {
+                id,
+                rel_type,
+                start,
+                end,
+                props,
+            } => {
+                self.u8(8)?;
+                self.varint(u64::from(id.0))?;
+                self.varint(u64::from(rel_type.0))?;
+                self.varint(u64::from(start.0))?;
+                self.varint(u64::from(end.0))?;
+                self.props(props)
+            }
+            Op::DeleteRel { id } => {
+                self.u8(9)?;
+                self.varint(u64::from(id.0))
+            }
+            Op::SetRelProperty { rel, key, value } => {
+                self.u8(10)?;
+                self.varint(u64::from(rel.0))?;
+                self.varint(u64::from(key.0))?;
+                self.value(value)
+            }
+            Op::SetAlias {
+                label,
+                alias,
+                node,
+                present,
+            } => {
+                self.u8(11)?;
+                self.varint(u64::from(label.0))?;
+                self.str(alias)?;
+                self.varint(u64::from(node.0))?;
+                self.u8(u8::from(*present))
+            }
+        }
+    }
+
+    pub(crate) fn index_spec(&mut self, spec: &IndexSpec) -> io::Result<()> {
+        match spec {
+            IndexSpec::NodeUnique { label, key } => {
+                self.u8(1)?;
+                self.varint(u64::from(label.0))?;
+                self.varint(u64::from(key.0))
+            }
+            IndexSpec::RelUnique { rel_type, key } => {
+                self.u8(2)?;
+                self.varint(u64::from(rel_type.0))?;
+                self.varint(u64::from(key.0))
+            }
+        }
+    }
+}
+
+fn symbol_kind_tag(kind: SymbolKind) -> u8 {
+    match kind {
+        SymbolKind::Label => 0,
+        SymbolKind::RelType => 1,
+        SymbolKind::PropKey => 2,
+    }
+}
+
+/// Decoding primitives over any reader.
+pub(crate) struct Decoder<R: Read> {
+    pub(crate) input: R,
+    what: &'static str,
+}
+
+impl<R: Read> Decoder<R> {
+    pub(crate) fn new(input: R, what: &'static str) -> Self {
+        Decoder { input, what }
+    }
+
+    pub(crate) fn error(&self, reason: impl Into<String>) -> GraphError {
+        GraphError::Decode {
+            what: self.what,
+            reason: reason.into(),
+        }
+    }
+
+    fn io(&self, e: &io::Error) -> GraphError {
+        self.error(format!("truncated or unreadable: {e}"))
+    }
+
+    pub(crate) fn u8(&mut self) -> Result<u8, GraphError> {
+        let mut b = [0u8; 1];
+        self.input.read_exact(&mut b).map_err(|e| self.io(&e))?;
+        Ok(b[0])
+    }
+
+    pub(crate) fn varint(&mut self) -> Result<u64, GraphError> {
+        let mut result = 0u64;
+        for shift in (0..64).step_by(7) {
+            let byte = self.u8()?;
+            result |= u64::from(byte & 0x7f) << shift;
+            if byte & 0x80 == 0 {
+                return Ok(result);
+            }
+        }
+        Err(self.error("varint longer than 10 bytes"))
+    }
+
+    pub(crate) fn u32(&mut self) -> Result<u32, GraphError> {
+        let v = self.varint()?;
+        u32::try_from(v).map_err(|_| self.error(format!("{v} does not fit 32 bits")))
+    }
+
+    pub(crate) fn signed(&mut self) -> Result<i64, GraphError> {
+        let v = self.varint()?;
+        Ok(((v >> 1) as i64) ^ -((v & 1) as i64))
+    }
+
+    fn len(&mut self) -> Result<usize, GraphError> {
+        let n = self.varint()?;
+        if n > MAX_LEN {
+            return Err(self.error(format!("length {n} is implausible")));
+        }
+        Ok(n as usize)
+    }
+
+    pub(crate) fn string(&mut self) -> Result<Arc<str>, GraphError> {
+        let n = self.len()?;
+        let mut buf = Vec::new();
+        (&mut self.input)
+            .take(n as u64)
+            .read_to_end(&mut buf)
+            .map_err(|e| self.io(&e))?;
+        if buf.len() != n {
+            return Err(self.error("string runs past the end"));
+        }
+        String::from_utf8(buf)
+            .map(Arc::from)
+            .map_err(|_| self.error("string is not UTF-8"))
+    }
+
+    pub(crate) fn value(&mut self) -> Result<Value, GraphError> {
+        self.value_at(0)
+    }
+
+    fn value_at(&mut self, depth: usize) -> Result<Value, GraphError> {
+        if depth > MAX_DEPTH {
+            return Err(self.error("value nested too deeply"));
+        }
+        Ok(match self.u8()? {
+            0 => Value::Null,
+            1 => Value::Boolean(false),
+            2 => Value::Boolean(true),
+            3 => Value::Integer(self.signed()?),
+            4 => {
+                let mut b = [0u8; 8];
+                self.input.read_exact(&mut b).map_err(|e| self.io(&e))?;
+                Value::Float(f64::from_bits(u64::from_le_bytes(b)))
+            }
+            5 => Value::String(self.string()?),
+            6 => {
+                let days = self.signed()?;
+                let days = i32::try_from(days).map_err(|_| self.error("date out of range"))?;
+                Value::Date(
+                    NaiveDate::from_num_days_from_ce_opt(days)
+                        .ok_or_else(|| self.error("date out of range"))?,
+                )
+            }
+            7 => {
+                let secs = self.signed()?;
+                let nanos = self.u32()?;
+                let offset = self.signed()?;
+                let offset = i32::try_from(offset)
+                    .ok()
+                    .and_then(FixedOffset::east_opt)
+                    .ok_or_else(|| self.error("UTC offset out of range"))?;
+                let utc = DateTime::from_timestamp(secs, nanos)
+                    .ok_or_else(|| self.error("date-time out of range"))?;
+                Value::DateTime(offset.from_utc_datetime(&utc.naive_utc()))
+            }
+            8 => {
+                let n = self.len()?;
+                let mut items = Vec::with_capacity(n.min(1024));
+                for _ in 0..n {
+                    items.push(self.value_at(depth + 1)?);
+                }
+                Value::List(items.into())
+            }
+            9 => {
+                let n = self.len()?;
+                let mut map = std::collections::BTreeMap::new();
+                for _ in 0..n {
+                    let k = self.string()?;
+                    let v = self.value_at(depth + 1)?;
+                    map.insert(k, v);
+                }
+                Value::Map(Arc::new(map))
+            }
+            tag => return Err(self.error(format!("unknown value tag {tag}"))),
+        })
+    }
+
+    pub(crate) fn props(&mut self) -> Result<Vec<(PropKeyId, Value)>, GraphError> {
+        let n = self.len()?;
+        let mut props = Vec::with_capacity(n.min(256));
+        for _ in 0..n {
+            let k = PropKeyId(self.u32()?);
+            props.push((k, self.value()?));
+        }
+        Ok(props)
+    }
+
+    pub(crate) fn index_spec(&mut self) -> Result<IndexSpec, GraphError> {
+        match self.u8()? {
+            1 => Ok(IndexSpec::NodeUnique {
+                label: LabelId(self.u32()?),
+                key: PropKeyId(self.u32()?),
+            }),
+            2 => Ok(IndexSpec::RelUnique {
+                rel_type: RelTypeId(self.u32()?),
+                key: PropKeyId(self.u32()?),
+            }),
+            tag => Err(self.error(format!("unknown index tag {tag}"))),
+        }
+    }
+
+    pub(crate) fn op(&mut self) -> Result<Op, GraphError> {
+        Ok(match self.u8()? {
+            1 => {
+                let kind = match self.u8()? {
+                    0 => SymbolKind::Label,
+                    1 => SymbolKind::RelType,
+                    2 => SymbolKind::PropKey,
+                    tag => return Err(self.error(format!("unknown symbol kind {tag}"))),
+                };
+                Op::DefineSymbol {
+                    kind,
+                    id: self.u32()?,
+                    name: self.string()?,
+                }
+            }
+            2 => Op::CreateIndex(self.index_spec()?),
+            3 => {
+                let id = NodeId(self.u32()?);
+                let n = self.len()?;
+                let mut labels = Vec::with_capacity(n.min(64));
+                for _ in 0..n {
+                    labels.push(LabelId(self.u32()?));
+                }
+                Op::CreateNode {
+                    id,
+                    labels,
+                    props: self.props()?,
+                }
+            }
+            4 => Op::DeleteNode {
+                id: NodeId(self.u32()?),
+            },
+            5 => Op::AddLabel {
+                node: NodeId(self.u32()?),
+                label: LabelId(self.u32()?),
+            },
+            6 => Op::RemoveLabel {
+                node: NodeId(self.u32()?),
+                label: LabelId(self.u32()?),
+            },
+            7 => Op::SetNodeProperty {
+                node: NodeId(self.u32()?),
+                key: PropKeyId(self.u32()?),
+                value: self.value()?,
+            },
+            8 => Op::CreateRel {
+                id: RelId(self.u32()?),
+                rel_type: RelTypeId(self.u32()?),
+                start: NodeId(self.u32()?),
+                end: NodeId(self.u32()?),
+                props: self.props()?,
+            },
+            9 => Op::DeleteRel {
+                id: RelId(self.u32()?),
+            },
+            10 => Op::SetRelProperty {
+                rel: RelId(self.u32()?),
+                key: PropKeyId(self.u32()?),
+                value: self.value()?,
+            },
+            11 => Op::SetAlias {
+                label: LabelId(self.u32()?),
+                alias: self.string()?,
+                node: NodeId(self.u32()?),
+                present: self.u8()? != 0,
+            },
+            tag => return Err(self.error(format!("unknown operation tag {tag}"))),
+        })
+    }
+}
+
+/// Encodes a transaction's operations.
+pub(crate) fn encode_ops(ops: &[Op]) -> Vec<u8> {
+    let mut enc = Encoder::new(Vec::with_capacity(64 * ops.len()));
+    // Writing to a Vec cannot fail.
+    let _ = enc.varint(ops.len() as u64);
+    for op in ops {
+        let _ = enc.op(op);
+    }
+    enc.out
+}
+
+/// Decodes a transaction's operations.
+pub(crate) fn decode_ops(bytes: &[u8]) -> Result<Vec<Op>, GraphError> {
+    let mut dec = Decoder::new(bytes, "log record");
+    let n = dec.varint()?;
+    let mut ops = Vec::with_capacity((n as usize).min(1 << 16));
+    for _ in 0..n {
+        ops.push(dec.op()?);
+    }
+    if !dec.input.is_empty() {
+        return Err(dec.error("trailing bytes after the operations"));
+    }
+    Ok(ops)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ops_round_trip() {
+        let dt = DateTime::parse_from_rfc3339("2021-03-04T05:06:07.25-05:00").expect("valid");
+        let ops = vec![
+            Op::DefineSymbol {
+                kind: SymbolKind::PropKey,
+                id: 3,
+                name: Arc::from("birthDate"),
+            },
+            Op::CreateNode {
+                id: NodeId(7),
+                labels: vec![LabelId(1), LabelId(2)],
+                props: vec![
+                    (PropKeyId(0), Value::from("x")),
+                    (PropKeyId(1), Value::Integer(-5)),
+                    (PropKeyId(2), Value::Float(2.5)),
+                    (PropKeyId(3), Value::DateTime(dt)),
+                    (
+                        PropKeyId(4),
+                        Value::list([Value::Date(NaiveDate::from_ymd_opt(1950, 1, 2).expect("valid")), Value::Null]),
+                    ),
+                    (PropKeyId(5), Value::map([("a", Value::Boolean(true))])),
+                ],
+            },
+            Op::SetAlias {
+                label: LabelId(1),
+                alias: Arc::from("sys|1"),
+                node: NodeId(7),
+                present: true,
+            },
+            Op::CreateIndex(IndexSpec::RelUnique {
+                rel_type: RelTypeId(2),
+                key: PropKeyId(0),
+            }),
+        ];
+        let bytes = encode_ops(&ops);
+        let back = decode_ops(&bytes).expect("decodes");
+        assert_eq!(back, ops);
+        if let Op::CreateNode { props, .. } = &back[1] {
+            if let Value::DateTime(d) = &props[3].1 {
+                assert_eq!(d.offset().local_minus_utc(), -5 * 3600);
+            }
+        }
+        assert!(decode_ops(&bytes[..bytes.len() - 1]).is_err());
+    }
+}

@@ -1,0 +1,18 @@
+//! The embedded property-graph store.
+
+pub mod adjacency;
+pub(crate) mod codec;
+pub mod db;
+pub mod op;
+pub mod pvec;
+pub mod record;
+pub(crate) mod snapshot;
+pub mod state;
+pub mod txn;
+pub(crate) mod wal;
+
+pub use db::{Database, DbOptions, LogCut, RecoveryReport};
+pub use op::{IndexSpec, Op};
+pub use record::{NodeRecord, PropertyMap, RelRecord};
+pub use state::{GraphState, MemoryEstimate, Neighbor};
+pub use txn::WriteTxn;

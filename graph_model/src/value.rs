@@ -1,0 +1,509 @@
+//! Property values: the one `enum Value` every layer shares.
+//!
+//! Equality (`==`, `Hash`) is *equivalence* as openCypher defines it for
+//! grouping and `DISTINCT`: `1 == 1.0`, `NaN` equals `NaN`, `Null` equals
+//! `Null`, date-times are equal when they denote the same instant. The ternary
+//! comparison of Cypher expressions (where `null = null` is `null`) lives in
+//! the query engine, which builds on [`Value::cmp_order`] and these rules.
+
+use std::cmp::Ordering;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
+
+use chrono::{DateTime, FixedOffset, NaiveDate, SecondsFormat};
+
+/// A property or query value.
+///
+/// Strings, lists and maps are reference counted so that cloning a value (and
+/// so copying a node record on write) never copies their contents.
+#[derive(Clone, Debug, Default)]
+pub enum Value {
+    /// The absence of a value.
+    #[default]
+    Null,
+    /// `true` or `false`.
+    Boolean(bool),
+    /// A signed 64-bit integer.
+    Integer(i64),
+    /// A 64-bit IEEE float.
+    Float(f64),
+    /// A UTF-8 string.
+    String(Arc<str>),
+    /// A calendar date without time zone.
+    Date(NaiveDate),
+    /// An instant with the UTC offset it was written with.
+    DateTime(DateTime<FixedOffset>),
+    /// An ordered list of values.
+    List(Arc<[Value]>),
+    /// A map from string keys to values, ordered by key.
+    Map(Arc<BTreeMap<Arc<str>, Value>>),
+}
+
+/// The type of a [`Value`], for error messages and type checks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ValueType {
+    /// [`Value::Null`]
+    Null,
+    /// [`Value::Boolean`]
+    Boolean,
+    /// [`Value::Integer`]
+    Integer,
+    /// [`Value::Float`]
+    Float,
+    /// [`Value::String`]
+    String,
+    /// [`Value::Date`]
+    Date,
+    /// [`Value::DateTime`]
+    DateTime,
+    /// [`Value::List`]
+    List,
+    /// [`Value::Map`]
+    Map,
+}
+
+impl fmt::Display for ValueType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let name = match self {
+            ValueType::Null => "Null",
+            ValueType::Boolean => "Boolean",
+            ValueType::Integer => "Integer",
+            ValueType::Float => "Float",
+            ValueType::String => "String",
+            ValueType::Date => "Date",
+            ValueType::DateTime => "DateTime",
+            ValueType::List => "List",
+            ValueType::Map => "Map",
+        };
+        f.write_str(name)
+    }
+}
+
+impl Value {
+    /// The type of this value.
+    pub fn value_type(&self) -> ValueType {
+        match self {
+            Value::Null => ValueType::Null,
+            Value::Boolean(_) => ValueType::Boolean,
+            Value::Integer(_) => ValueType::Integer,
+            Value::Float(_) => ValueType::Float,
+            Value::String(_) => ValueType::String,
+            Value::Date(_) => ValueType::Date,
+            Value::DateTime(_) => ValueType::DateTime,
+            Value::List(_) => ValueType::List,
+            Value::Map(_) => ValueType::Map,
+        }
+    }
+
+    /// `true` for [`Value::Null`].
+    pub fn is_null(&self) -> bool {
+        matches!(self, Value::Null)
+    }
+
+    /// The string, when this is a [`Value::String`].
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Value::String(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The integer, when this is a [`Value::Integer`].
+    pub fn as_integer(&self) -> Option<i64> {
+        match self {
+            Value::Integer(i) => Some(*i),
+            _ => None,
+        }
+    }
+
+    /// The number as a float, when this is an integer or a float.
+    pub fn as_f64(&self) -> Option<f64> {
+        match self {
+            Value::Integer(i) => Some(*i as f64),
+            Value::Float(x) => Some(*x),
+            _ => None,
+        }
+    }
+
+    /// The boolean, when this is a [`Value::Boolean`].
+    pub fn as_bool(&self) -> Option<bool> {
+        match self {
+            Value::Boolean(b) => Some(*b),
+            _ => None,
+        }
+    }
+
+    /// The elements, when this is a [`Value::List`].
+    pub fn as_list(&self) -> Option<&[Value]> {
+        match self {
+            Value::List(items) => Some(items),
+            _ => None,
+        }
+    }
+
+    /// A list value from anything iterable.
+    pub fn list(items: impl IntoIterator<Item = Value>) -> Value {
+        Value::List(items.into_iter().collect())
+    }
+
+    /// A map value from key/value pairs.
+    pub fn map<K: Into<Arc<str>>>(entries: impl IntoIterator<Item = (K, Value)>) -> Value {
+        Value::Map(Arc::new(
+            entries.into_iter().map(|(k, v)| (k.into(), v)).collect(),
+        ))
+    }
+
+    /// The rank of the value's type in the openCypher global sort order
+    /// (maps, lists, strings, booleans, numbers, temporal values, null last
+    /// when ascending).
+    fn order_rank(&self) -> u8 {
+        match self {
+            Value::Map(_) => 0,
+            Value::List(_) => 1,
+            Value::String(_) => 2,
+            Value::Boolean(_) => 3,
+            Value::Integer(_) | Value::Float(_) => 4,
+            Value::Date(_) => 5,
+            Value::DateTime(_) => 6,
+            Value::Null => 7,
+        }
+    }
+
+    /// The total order used by `ORDER BY` and index ranges: values of
+    /// different types order by type; numbers compare by value (with `NaN`
+    /// above every other number); date-times by instant; lists and maps
+    /// element by element.
+    pub fn cmp_order(&self, other: &Value) -> Ordering {
+        let by_rank = self.order_rank().cmp(&other.order_rank());
+        if by_rank != Ordering::Equal {
+            return by_rank;
+        }
+        match (self, other) {
+            (Value::Boolean(a), Value::Boolean(b)) => a.cmp(b),
+            (Value::String(a), Value::String(b)) => a.cmp(b),
+            (Value::Date(a), Value::Date(b)) => a.cmp(b),
+            (Value::DateTime(a), Value::DateTime(b)) => a.cmp(b),
+            (Value::List(a), Value::List(b)) => {
+                for (x, y) in a.iter().zip(b.iter()) {
+                    let ord = x.cmp_order(y);
+                    if ord != Ordering::Equal {
+                        return ord;
+                    }
+                }
+                a.len().cmp(&b.len())
+            }
+            (Value::Map(a), Value::Map(b)) => {
+                for ((ka, va), (kb, vb)) in a.iter().zip(b.iter()) {
+                    let ord = ka.cmp(kb).then_with(|| va.cmp_order(vb));
+                    if ord != Ordering::Equal {
+                        return ord;
+                    }
+                }
+                a.len().cmp(&b.len())
+            }
+            (a, b) => compare_numbers(a, b),
+        }
+    }
+
+    /// Heap bytes owned by this value (not counting shared copies twice is
+    /// not attempted: this is an upper bound for memory reports).
+    pub fn heap_size(&self) -> usize {
+        match self {
+            Value::String(s) => 16 + s.len(),
+            Value::List(items) => 16 + items.iter().map(|v| 24 + v.heap_size()).sum::<usize>(),
+            Value::Map(map) => {
+                16 + map
+                    .iter()
+                    .map(|(k, v)| 48 + k.len() + v.heap_size())
+                    .sum::<usize>()
+            }
+            _ => 0,
+        }
+    }
+}
+
+fn compare_numbers(a: &Value, b: &Value) -> Ordering {
+    match (a, b) {
+        (Value::Integer(x), Value::Integer(y)) => x.cmp(y),
+        (Value::Integer(x), Value::Float(y)) => compare_int_float(*x, *y),
+        (Value::Float(x), Value::Integer(y)) => compare_int_float(*y, *x).reverse(),
+        (Value::Float(x), Value::Float(y)) => match (x.is_nan(), y.is_nan()) {
+            (true, true) => Ordering::Equal,
+            (true, false) => Ordering::Greater,
+            (false, true) => Ordering::Less,
+            (false, false) => x.partial_cmp(y).unwrap_or(Ordering::Equal),
+        },
+        _ => Ordering::Equal,
+    }
+}
+
+/// Compares an integer with a float exactly (no rounding of large integers).
+fn compare_int_float(int: i64, float: f64) -> Ordering {
+    if float.is_nan() {
+        return Ordering::Less;
+    }
+    // i64 range as floats: [-2^63, 2^63).
+    if float >= 9_223_372_036_854_775_808.0 {
+        return Ordering::Less;
+    }
+    if float < -9_223_372_036_854_775_808.0 {
+        return Ordering::Greater;
+    }
+    let truncated = float.trunc();
+    let truncated_int = truncated as i64;
+    match int.cmp(&truncated_int) {
+        Ordering::Equal => {
+            if float > truncated {
+                Ordering::Less
+            } else if float < truncated {
+                Ordering::Greater
+            } else {
+                Ordering::Equal
+            }
+        }
+        ord => ord,
+    }
+}
+
+impl PartialEq for Value {
+    fn eq(&self, other: &Value) -> bool {
+        match (self, other) {
+            (Value::Null, Value::Null) => true,
+            (Value::Boolean(a), Value::Boolean(b)) => a == b,
+            (Value::String(a), Value::String(b)) => a == b,
+            (Value::Date(a), Value::Date(b)) => a == b,
+            (Value::DateTime(a), Value::DateTime(b)) => a == b,
+            (Value::List(a), Value::List(b)) => a == b,
+            (Value::Map(a), Value::Map(b)) => a == b,
+            (
+                Value::Integer(_) | Value::Float(_),
+                Value::Integer(_) | Value::Float(_),
+            ) => compare_numbers(self, other) == Ordering::Equal,
+            _ => false,
+        }
+    }
+}
+
+impl Eq for Value {}
+
+impl Hash for Value {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        match self {
+            Value::Null => state.write_u8(0),
+            Value::Boolean(b) => {
+                state.write_u8(1);
+                b.hash(state);
+            }
+            Value::Integer(i) => {
+                state.write_u8(2);
+                i.hash(state);
+            }
+            Value::Float(x) => {
+                // Integral floats hash like the equal integer.
+                if x.fract() == 0.0 && x.abs() < 9.0e18 {
+                    state.write_u8(2);
+                    (*x as i64).hash(state);
+                } else if x.is_nan() {
+                    state.write_u8(3);
+                } else {
+                    state.write_u8(4);
+                    x.to_bits().hash(state);
+                }
+            }
+            Value::String(s) => {
+                state.write_u8(5);
+                s.hash(state);
+            }
+            Value::Date(d) => {
+                state.write_u8(6);
+                d.hash(state);
+            }
+            Value::DateTime(dt) => {
+                state.write_u8(7);
+                dt.timestamp().hash(state);
+                dt.timestamp_subsec_nanos().hash(state);
+            }
+            Value::List(items) => {
+                state.write_u8(8);
+                items.len().hash(state);
+                for item in items.iter() {
+                    item.hash(state);
+                }
+            }
+            Value::Map(map) => {
+                state.write_u8(9);
+                map.len().hash(state);
+                for (k, v) in map.iter() {
+                    k.hash(state);
+                    v.hash(state);
+                }
+            }
+        }
+    }
+}
+
+impl fmt::Display for Value {
+    /// Cypher-literal-like text: strings quoted, temporal values in ISO 8601.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Value::Null => f.write_str("null"),
+            Value::Boolean(b) => write!(f, "{b}"),
+            Value::Integer(i) => write!(f, "{i}"),
+            Value::Float(x) => {
+                if x.is_finite() && x.fract() == 0.0 && x.abs() < 1e15 {
+                    write!(f, "{x:.1}")
+                } else {
+                    write!(f, "{x}")
+                }
+            }
+            Value::String(s) => write!(f, "'{}'", s.replace('\\', "\\\\").replace('\'', "\\'")),
+            Value::Date(d) => write!(f, "{}", d.format("%Y-%m-%d")),
+            Value::DateTime(dt) => f.write_str(&format_datetime(dt)),
+            Value::List(items) => {
+                f.write_str("[")?;
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{item}")?;
+                }
+                f.write_str("]")
+            }
+            Value::Map(map) => {
+                f.write_str("{")?;
+                for (i, (k, v)) in map.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{k}: {v}")?;
+                }
+                f.write_str("}")
+            }
+        }
+    }
+}
+
+/// ISO 8601 text of a date-time with its own offset (`Z` for UTC),
+/// fractional seconds only when present.
+pub fn format_datetime(dt: &DateTime<FixedOffset>) -> String {
+    dt.to_rfc3339_opts(SecondsFormat::AutoSi, true)
+}
+
+impl From<bool> for Value {
+    fn from(b: bool) -> Value {
+        Value::Boolean(b)
+    }
+}
+impl From<i64> for Value {
+    fn from(i: i64) -> Value {
+        Value::Integer(i)
+    }
+}
+impl From<i32> for Value {
+    fn from(i: i32) -> Value {
+        Value::Integer(i64::from(i))
+    }
+}
+impl From<f64> for Value {
+    fn from(x: f64) -> Value {
+        Value::Float(x)
+    }
+}
+impl From<&str> for Value {
+    fn from(s: &str) -> Value {
+        Value::String(Arc::from(s))
+    }
+}
+impl From<String> for Value {
+    fn from(s: String) -> Value {
+        Value::String(Arc::from(s))
+    }
+}
+impl From<Arc<str>> for Value {
+    fn from(s: Arc<str>) -> Value {
+        Value::String(s)
+    }
+}
+impl From<NaiveDate> for Value {
+    fn from(d: NaiveDate) -> Value {
+        Value::Date(d)
+    }
+}
+impl From<DateTime<FixedOffset>> for Value {
+    fn from(dt: DateTime<FixedOffset>) -> Value {
+        Value::DateTime(dt)
+    }
+}
+impl From<Vec<Value>> for Value {
+    fn from(items: Vec<Value>) -> Value {
+        Value::List(items.into())
+    }
+}
+impl<T: Into<Value>> From<Option<T>> for Value {
+    fn from(v: Option<T>) -> Value {
+        v.map_or(Value::Null, Into::into)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::hash_map::DefaultHasher;
+
+    fn hash_of(v: &Value) -> u64 {
+        let mut h = DefaultHasher::new();
+        v.hash(&mut h);
+        h.finish()
+    }
+
+    #[test]
+    fn numbers_are_equivalent_across_types() {
+        assert_eq!(Value::Integer(1), Value::Float(1.0));
+        assert_eq!(hash_of(&Value::Integer(1)), hash_of(&Value::Float(1.0)));
+        assert_ne!(Value::Integer(1), Value::Float(1.5));
+        assert_eq!(Value::Float(f64::NAN), Value::Float(f64::NAN));
+        assert_eq!(
+            Value::Integer(i64::MAX).cmp_order(&Value::Float(9.3e18)),
+            Ordering::Less
+        );
+    }
+
+    #[test]
+    fn datetimes_compare_by_instant() {
+        let a = DateTime::parse_from_rfc3339("2020-01-01T10:00:00+02:00").expect("valid");
+        let b = DateTime::parse_from_rfc3339("2020-01-01T08:00:00Z").expect("valid");
+        assert_eq!(Value::DateTime(a), Value::DateTime(b));
+        assert_eq!(hash_of(&Value::DateTime(a)), hash_of(&Value::DateTime(b)));
+        assert_eq!(format_datetime(&a), "2020-01-01T10:00:00+02:00");
+        assert_eq!(format_datetime(&b), "2020-01-01T08:00:00Z");
+    }
+
+    #[test]
+    fn global_order_puts_null_last() {
+        let mut values = [
+            Value::Null,
+            Value::Integer(3),
+            Value::from("a"),
+            Value::Float(1.5),
+            Value::Boolean(false),
+        ];
+        values.sort_by(Value::cmp_order);
+        assert_eq!(
+            values.iter().map(Value::value_type).collect::<Vec<_>>(),
+            [
+                ValueType::String,
+                ValueType::Boolean,
+                ValueType::Float,
+                ValueType::Integer,
+                ValueType::Null
+            ]
+        );
+    }
+
+    #[test]
+    fn value_stays_small() {
+        assert!(std::mem::size_of::<Value>() <= 24);
+    }
+}
