@@ -1,7 +1,9 @@
 #![doc = include_str!("../README.md")]
 
 pub mod error;
+pub mod fhir;
 pub mod ids;
+pub mod stats;
 pub mod store;
 pub mod symbols;
 pub mod value;
@@ -9,4 +11,5 @@ pub mod value;
 pub use error::{FhirError, GraphError, GraphResult};
 pub use ids::{Direction, LabelId, NodeId, PropKeyId, RelId, RelTypeId};
 pub use store::{Database, DbOptions, GraphState, WriteTxn};
+pub use stats::GraphStats;
 pub use value::{Value, ValueType};

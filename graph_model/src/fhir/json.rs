@@ -1,0 +1,400 @@
+//! Typed access to a resource's JSON with errors that name the JSON path.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, FixedOffset, NaiveDate, TimeZone};
+use serde_json::{Map, Value as Json};
+
+/// Why a record cannot be used, and where in it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reject {
+    /// JSON path of the offending element (`Patient.address[0].city`), or
+    /// empty when the record as a whole is at fault.
+    pub path: String,
+    /// What is wrong.
+    pub reason: String,
+}
+
+impl Reject {
+    /// A rejection at `path`.
+    pub fn at(path: impl Into<String>, reason: impl Into<String>) -> Reject {
+        Reject {
+            path: path.into(),
+            reason: reason.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for Reject {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.path.is_empty() {
+            f.write_str(&self.reason)
+        } else {
+            write!(f, "{}: {}", self.path, self.reason)
+        }
+    }
+}
+
+/// Shorthand.
+pub type Checked<T> = Result<T, Reject>;
+
+/// Longest string accepted in a record (a guard against absurd input).
+pub const MAX_STRING_BYTES: usize = 16 << 20;
+
+fn kind(v: &Json) -> &'static str {
+    match v {
+        Json::Null => "null",
+        Json::Bool(_) => "a boolean",
+        Json::Number(_) => "a number",
+        Json::String(_) => "a string",
+        Json::Array(_) => "an array",
+        Json::Object(_) => "an object",
+    }
+}
+
+/// A JSON object with its path.
+#[derive(Clone, Copy)]
+pub struct Obj<'a> {
+    map: &'a Map<String, Json>,
+    path: &'a str,
+}
+
+/// A JSON object with an owned path (for nested elements).
+pub struct Node<'a> {
+    map: &'a Map<String, Json>,
+    path: String,
+}
+
+impl<'a> Node<'a> {
+    /// Borrows as an [`Obj`].
+    pub fn obj(&self) -> Obj<'_> {
+        Obj {
+            map: self.map,
+            path: &self.path,
+        }
+    }
+}
+
+impl<'a> Obj<'a> {
+    /// Wraps a top-level object.
+    pub fn root(map: &'a Map<String, Json>, path: &'a str) -> Obj<'a> {
+        Obj { map, path }
+    }
+
+    /// The path of this object.
+    pub fn path(&self) -> &str {
+        self.path
+    }
+
+    fn child_path(&self, key: &str) -> String {
+        format!("{}.{key}", self.path)
+    }
+
+    fn get(&self, key: &str) -> Option<&'a Json> {
+        match self.map.get(key) {
+            None | Some(Json::Null) => None,
+            Some(v) => Some(v),
+        }
+    }
+
+    fn wrong(&self, key: &str, expected: &str, found: &Json) -> Reject {
+        Reject::at(self.child_path(key), format!("expected {expected}, found {}", kind(found)))
+    }
+
+    /// A string field.
+    pub fn str(&self, key: &str) -> Checked<Option<&'a str>> {
+        match self.get(key) {
+            None => Ok(None),
+            Some(Json::String(s)) => {
+                if s.len() > MAX_STRING_BYTES {
+                    return Err(Reject::at(
+                        self.child_path(key),
+                        format!("string of {} bytes exceeds the {} byte limit", s.len(), MAX_STRING_BYTES),
+                    ));
+                }
+                Ok(Some(s.as_str()).filter(|s| !s.is_empty()))
+            }
+            Some(v) => Err(self.wrong(key, "a string", v)),
+        }
+    }
+
+    /// A string field as a graph value.
+    pub fn string_value(&self, key: &str) -> Checked<Option<crate::Value>> {
+        Ok(self.str(key)?.map(crate::Value::from))
+    }
+
+    /// A boolean field.
+    pub fn bool(&self, key: &str) -> Checked<Option<bool>> {
+        match self.get(key) {
+            None => Ok(None),
+            Some(Json::Bool(b)) => Ok(Some(*b)),
+            Some(v) => Err(self.wrong(key, "a boolean", v)),
+        }
+    }
+
+    /// A number field.
+    pub fn f64(&self, key: &str) -> Checked<Option<f64>> {
+        match self.get(key) {
+            None => Ok(None),
+            Some(Json::Number(n)) => Ok(n.as_f64()),
+            Some(v) => Err(self.wrong(key, "a number", v)),
+        }
+    }
+
+    /// An integer field.
+    pub fn i64(&self, key: &str) -> Checked<Option<i64>> {
+        match self.get(key) {
+            None => Ok(None),
+            Some(Json::Number(n)) => n
+                .as_i64()
+                .map(Some)
+                .ok_or_else(|| Reject::at(self.child_path(key), "expected an integer")),
+            Some(v) => Err(self.wrong(key, "an integer", v)),
+        }
+    }
+
+    /// An object field.
+    pub fn obj(&self, key: &str) -> Checked<Option<Node<'a>>> {
+        match self.get(key) {
+            None => Ok(None),
+            Some(Json::Object(map)) => Ok(Some(Node {
+                map,
+                path: self.child_path(key),
+            })),
+            Some(v) => Err(self.wrong(key, "an object", v)),
+        }
+    }
+
+    /// An array of objects (a single object is refused, as FHIR JSON requires arrays).
+    pub fn objs(&self, key: &str) -> Checked<Vec<Node<'a>>> {
+        match self.get(key) {
+            None => Ok(Vec::new()),
+            Some(Json::Array(items)) => items
+                .iter()
+                .enumerate()
+                .filter(|(_, item)| !item.is_null())
+                .map(|(i, item)| match item {
+                    Json::Object(map) => Ok(Node {
+                        map,
+                        path: format!("{}.{key}[{i}]", self.path),
+                    }),
+                    other => Err(Reject::at(
+                        format!("{}.{key}[{i}]", self.path),
+                        format!("expected an object, found {}", kind(other)),
+                    )),
+                })
+                .collect(),
+            Some(v) => Err(self.wrong(key, "an array", v)),
+        }
+    }
+
+    /// The first object of an array field.
+    pub fn first(&self, key: &str) -> Checked<Option<Node<'a>>> {
+        Ok(self.objs(key)?.into_iter().next())
+    }
+
+    /// An array of strings.
+    pub fn strs(&self, key: &str) -> Checked<Vec<&'a str>> {
+        match self.get(key) {
+            None => Ok(Vec::new()),
+            Some(Json::Array(items)) => items
+                .iter()
+                .enumerate()
+                .filter(|(_, item)| !item.is_null())
+                .map(|(i, item)| match item {
+                    Json::String(s) => Ok(s.as_str()),
+                    other => Err(Reject::at(
+                        format!("{}.{key}[{i}]", self.path),
+                        format!("expected a string, found {}", kind(other)),
+                    )),
+                })
+                .collect(),
+            Some(v) => Err(self.wrong(key, "an array", v)),
+        }
+    }
+
+    /// A FHIR `dateTime` (or `instant`) field.
+    pub fn datetime(&self, key: &str) -> Checked<Option<DateTime<FixedOffset>>> {
+        match self.str(key)? {
+            None => Ok(None),
+            Some(text) => parse_fhir_datetime(text)
+                .map(Some)
+                .ok_or_else(|| Reject::at(self.child_path(key), format!("`{text}` is not a FHIR dateTime"))),
+        }
+    }
+
+    /// A FHIR `date` field.
+    pub fn date(&self, key: &str) -> Checked<Option<NaiveDate>> {
+        match self.str(key)? {
+            None => Ok(None),
+            Some(text) => parse_fhir_date(text)
+                .map(Some)
+                .ok_or_else(|| Reject::at(self.child_path(key), format!("`{text}` is not a FHIR date"))),
+        }
+    }
+}
+
+/// Parses a FHIR `date`: `YYYY`, `YYYY-MM` or `YYYY-MM-DD`; a partial date
+/// becomes the first day of its period.
+pub fn parse_fhir_date(text: &str) -> Option<NaiveDate> {
+    let parts: Vec<&str> = text.split('-').collect();
+    let number = |s: &str, len: usize| -> Option<u32> {
+        (s.len() == len && s.bytes().all(|b| b.is_ascii_digit())).then(|| s.parse().ok())?
+    };
+    let year = i32::try_from(number(parts.first()?, 4)?).ok()?;
+    let month = match parts.get(1) {
+        Some(m) => number(m, 2)?,
+        None => 1,
+    };
+    let day = match parts.get(2) {
+        Some(d) => number(d, 2)?,
+        None => 1,
+    };
+    if parts.len() > 3 {
+        return None;
+    }
+    NaiveDate::from_ymd_opt(year, month, day)
+}
+
+/// Parses a FHIR `dateTime`: a full date-time with offset, or a (partial)
+/// date, which becomes midnight UTC of its first day.
+pub fn parse_fhir_datetime(text: &str) -> Option<DateTime<FixedOffset>> {
+    if text.len() > 10 {
+        return DateTime::parse_from_rfc3339(text).ok();
+    }
+    let date = parse_fhir_date(text)?;
+    let utc = FixedOffset::east_opt(0)?;
+    utc.from_local_datetime(&date.and_hms_opt(0, 0, 0)?).single()
+}
+
+/// What a reference points at.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum RefTarget {
+    /// By resource id (`urn:uuid:X`, `Type/X`).
+    Id(Arc<str>),
+    /// By identifier, as `system|value`.
+    Identifier(Arc<str>),
+}
+
+impl RefTarget {
+    /// The text a stub keeps in its `ref` property.
+    pub fn as_ref_text(&self) -> &str {
+        match self {
+            RefTarget::Id(s) | RefTarget::Identifier(s) => s,
+        }
+    }
+}
+
+/// A parsed reference: the type it names (when written) and its target.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reference {
+    /// The resource type written in the reference (`Type/X`, `Type?...`).
+    pub resource_type: Option<String>,
+    /// The target.
+    pub target: RefTarget,
+}
+
+/// Parses a Reference element. `Ok(None)` for references that name nothing
+/// resolvable in the graph: display-only, or contained (`#id`).
+pub fn parse_reference(node: &Node<'_>) -> Checked<Option<Reference>> {
+    let obj = node.obj();
+    if let Some(text) = obj.str("reference")? {
+        return parse_reference_text(text)
+            .map_err(|reason| Reject::at(format!("{}.reference", obj.path()), reason));
+    }
+    if let Some(identifier) = obj.obj("identifier")? {
+        let id = identifier.obj();
+        let system = id.str("system")?;
+        let value = id.str("value")?;
+        return match (system, value) {
+            (Some(system), Some(value)) => Ok(Some(Reference {
+                resource_type: obj.str("type")?.map(str::to_owned),
+                target: RefTarget::Identifier(Arc::from(format!("{system}|{value}"))),
+            })),
+            _ => Err(Reject::at(
+                format!("{}.identifier", obj.path()),
+                "an identifier reference needs both system and value",
+            )),
+        };
+    }
+    Ok(None)
+}
+
+/// Parses the text of `Reference.reference`.
+pub fn parse_reference_text(text: &str) -> Result<Option<Reference>, String> {
+    if text.starts_with('#') {
+        return Ok(None);
+    }
+    if let Some(id) = text.strip_prefix("urn:uuid:") {
+        if id.is_empty() {
+            return Err("empty urn:uuid reference".into());
+        }
+        return Ok(Some(Reference {
+            resource_type: None,
+            target: RefTarget::Id(Arc::from(id)),
+        }));
+    }
+    if let Some((resource_type, query)) = text.split_once('?') {
+        let resource_type = resource_type.rsplit('/').next().unwrap_or(resource_type);
+        if !crate::fhir::resource_types::is_resource_type(resource_type) {
+            return Err(format!("`{resource_type}` in reference `{text}` is not a FHIR resource type"));
+        }
+        let Some(identifier) = query.strip_prefix("identifier=") else {
+            return Err(format!("conditional reference `{text}` is not by identifier"));
+        };
+        if !identifier.contains('|') || identifier.ends_with('|') || identifier.starts_with('|') {
+            return Err(format!("conditional reference `{text}` needs identifier=system|value"));
+        }
+        return Ok(Some(Reference {
+            resource_type: Some(resource_type.to_owned()),
+            target: RefTarget::Identifier(Arc::from(identifier)),
+        }));
+    }
+    // `Type/id`, `Type/id/_history/v`, or an absolute URL ending in them.
+    let mut segments: Vec<&str> = text.split('/').collect();
+    if segments.len() >= 4 && segments[segments.len() - 2] == "_history" {
+        segments.truncate(segments.len() - 2);
+    }
+    if segments.len() >= 2 {
+        let resource_type = segments[segments.len() - 2];
+        let id = segments[segments.len() - 1];
+        if crate::fhir::resource_types::is_resource_type(resource_type) && !id.is_empty() {
+            return Ok(Some(Reference {
+                resource_type: Some(resource_type.to_owned()),
+                target: RefTarget::Id(Arc::from(id)),
+            }));
+        }
+    }
+    Err(format!("`{text}` is not a reference form CareGraph resolves (urn:uuid:, Type/id, Type?identifier=system|value, or an identifier object)"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reference_forms() {
+        let id = |t: &str| parse_reference_text(t).expect("valid").expect("some").target;
+        assert_eq!(id("urn:uuid:abc"), RefTarget::Id("abc".into()));
+        assert_eq!(id("Patient/p1"), RefTarget::Id("p1".into()));
+        assert_eq!(id("http://x.org/fhir/Patient/p1/_history/2"), RefTarget::Id("p1".into()));
+        assert_eq!(
+            id("Practitioner?identifier=http://hl7.org/fhir/sid/us-npi|999"),
+            RefTarget::Identifier("http://hl7.org/fhir/sid/us-npi|999".into())
+        );
+        assert_eq!(parse_reference_text("#contained").expect("ok"), None);
+        assert!(parse_reference_text("Patient?name=x").is_err());
+        assert!(parse_reference_text("nonsense").is_err());
+        assert!(parse_reference_text("Foo/1").is_err());
+    }
+
+    #[test]
+    fn dates() {
+        assert_eq!(parse_fhir_date("1970"), NaiveDate::from_ymd_opt(1970, 1, 1));
+        assert_eq!(parse_fhir_date("1970-02-03"), NaiveDate::from_ymd_opt(1970, 2, 3));
+        assert_eq!(parse_fhir_date("1970-13"), None);
+        assert!(parse_fhir_datetime("2020-01-02T03:04:05-05:00").is_some());
+        assert!(parse_fhir_datetime("2020-01-02").is_some());
+        assert!(parse_fhir_datetime("2020-01-02T03:04").is_none());
+    }
+}

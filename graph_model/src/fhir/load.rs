@@ -1,0 +1,485 @@
+//! The loader: records in, batches committed as transactions, a report out.
+
+use std::collections::BTreeMap;
+use std::fs::{File, OpenOptions};
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use serde::Serialize;
+
+use super::apply::{Applier, ApplyStats, Deferred};
+use super::archive::ArchiveWriter;
+use super::json::Reject;
+use super::mapping::{map_resource, MapContext, Mapped};
+use super::source::{expand_inputs, read_bytes, read_file, InputKind, RawRecord, SourceRef};
+use crate::error::{FhirError, GraphError};
+use crate::store::Database;
+
+/// Unique keys of the graph model (graph-model.md), declared on first load.
+pub const NODE_KEYS: &[(&str, &str)] = &[
+    ("Patient", "id"),
+    ("Practitioner", "id"),
+    ("Organization", "id"),
+    ("Location", "id"),
+    ("City", "id"),
+    ("State", "code"),
+    ("Country", "code"),
+    ("Medication", "code"),
+    ("Condition", "code"),
+    ("Substance", "code"),
+    ("Payer", "name"),
+    ("Encounter", "id"),
+    ("Prescription", "id"),
+    ("Claim", "id"),
+];
+
+/// Relationship types identified by their `id` property.
+pub const REL_KEYS: &[(&str, &str)] = &[("HAS_CONDITION", "id"), ("ALLERGIC_TO", "id")];
+
+/// Declares the graph model's unique indexes (idempotent).
+pub fn ensure_schema(db: &Database) -> Result<(), GraphError> {
+    let graph = db.snapshot();
+    let missing = NODE_KEYS.iter().any(|(l, k)| {
+        !matches!((graph.label_id(l), graph.prop_key_id(k)), (Some(l), Some(k)) if graph.has_node_index(l, k))
+    });
+    if !missing && graph.indexes().len() >= NODE_KEYS.len() + REL_KEYS.len() {
+        return Ok(());
+    }
+    db.write(|txn| {
+        for (label, key) in NODE_KEYS {
+            txn.create_node_index(label, key)?;
+        }
+        for (rel_type, key) in REL_KEYS {
+            txn.create_rel_index(rel_type, key)?;
+        }
+        Ok::<_, GraphError>(())
+    })
+}
+
+/// How a load runs.
+#[derive(Clone, Debug)]
+pub struct LoadOptions {
+    /// Records per transaction.
+    pub batch_size: usize,
+    /// Where rejected records are written (created on the first rejection).
+    pub rejects_path: Option<PathBuf>,
+    /// Keep accepted records in the raw archive of this directory.
+    pub archive_dir: Option<PathBuf>,
+    /// How many rejections the report keeps in memory (all go to the file).
+    pub keep_rejections: usize,
+}
+
+impl Default for LoadOptions {
+    fn default() -> Self {
+        LoadOptions {
+            batch_size: 2_000,
+            rejects_path: None,
+            archive_dir: None,
+            keep_rejections: 100,
+        }
+    }
+}
+
+impl LoadOptions {
+    /// The usual options for a data directory: archive in `<dir>/raw`,
+    /// rejects in `<dir>/rejects/rejects-<unix time>.ndjson`.
+    pub fn for_data_dir(dir: &Path) -> LoadOptions {
+        let stamp = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis());
+        LoadOptions {
+            rejects_path: Some(dir.join("rejects").join(format!("rejects-{stamp}.ndjson"))),
+            archive_dir: Some(dir.join("raw")),
+            ..LoadOptions::default()
+        }
+    }
+}
+
+/// A record that was not loaded, and why.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct Rejection {
+    /// The file (or request) it came from.
+    pub file: String,
+    /// 1-based line (NDJSON).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<u64>,
+    /// 0-based Bundle entry.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub entry: Option<u64>,
+    /// Its resourceType, when readable.
+    #[serde(rename = "resourceType", skip_serializing_if = "Option::is_none")]
+    pub resource_type: Option<String>,
+    /// Its id, when readable.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// JSON path of the fault, when it is one element.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub path: String,
+    /// Why.
+    pub reason: String,
+}
+
+/// Per resource type counts.
+#[derive(Clone, Debug, Default, Serialize, PartialEq, Eq)]
+pub struct TypeCounts {
+    /// Records read.
+    pub read: u64,
+    /// Records loaded.
+    pub loaded: u64,
+    /// Records rejected.
+    pub rejected: u64,
+}
+
+/// What a load did.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct LoadReport {
+    /// Files read.
+    pub files: u64,
+    /// Bytes read from files (compressed size).
+    pub bytes: u64,
+    /// Records read.
+    pub records_read: u64,
+    /// Records loaded.
+    pub records_loaded: u64,
+    /// Records rejected.
+    pub records_rejected: u64,
+    /// Counts per resource type (`"(unreadable)"` for records without one).
+    pub by_type: BTreeMap<String, TypeCounts>,
+    /// Nodes created.
+    pub nodes_created: u64,
+    /// Nodes matched and updated.
+    pub nodes_updated: u64,
+    /// Relationships created.
+    pub relationships_created: u64,
+    /// Relationships matched and updated.
+    pub relationships_updated: u64,
+    /// Stubs created for unresolved references.
+    pub stubs_created: u64,
+    /// Stubs merged into their arriving resource.
+    pub stubs_merged: u64,
+    /// Relationships dropped because a concept reference never resolved.
+    pub unresolved: BTreeMap<String, u64>,
+    /// Parts of accepted records that could not become graph data.
+    pub skipped: BTreeMap<String, u64>,
+    /// Relationships resolved at the end of the load.
+    pub deferred: u64,
+    /// Transactions committed.
+    pub batches: u64,
+    /// Where rejected records were written.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rejects_file: Option<PathBuf>,
+    /// The first rejections (all are in the rejects file).
+    pub rejections: Vec<Rejection>,
+    /// Files skipped inside directories (unsupported names).
+    pub skipped_files: Vec<PathBuf>,
+    /// Wall time.
+    pub seconds: f64,
+    /// Records per second.
+    pub records_per_second: f64,
+}
+
+impl LoadReport {
+    /// The exit status of `caregraph load`: 0 all loaded, 2 some rejected,
+    /// 1 nothing could be loaded.
+    pub fn exit_code(&self) -> i32 {
+        if self.records_rejected == 0 {
+            0
+        } else if self.records_loaded == 0 {
+            1
+        } else {
+            2
+        }
+    }
+}
+
+/// Progress of a load, for progress bars.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Progress {
+    /// Files finished.
+    pub files_done: u64,
+    /// Files in all.
+    pub files_total: u64,
+    /// Bytes of finished files.
+    pub bytes_done: u64,
+    /// Bytes of all files.
+    pub bytes_total: u64,
+    /// Records read so far.
+    pub records: u64,
+}
+
+/// Loads FHIR records into a database.
+pub struct Loader<'db> {
+    db: &'db Database,
+    options: LoadOptions,
+    archive: Option<ArchiveWriter>,
+    rejects: Option<BufWriter<File>>,
+    batch: Vec<RawRecord>,
+    deferred: Vec<Deferred>,
+    report: LoadReport,
+    started: Instant,
+}
+
+impl<'db> Loader<'db> {
+    /// A loader for `db` (declares the graph model's indexes).
+    pub fn new(db: &'db Database, options: LoadOptions) -> Result<Loader<'db>, FhirError> {
+        ensure_schema(db)?;
+        let archive = match &options.archive_dir {
+            Some(dir) => Some(ArchiveWriter::open(dir)?),
+            None => None,
+        };
+        Ok(Loader {
+            db,
+            options,
+            archive,
+            rejects: None,
+            batch: Vec::new(),
+            deferred: Vec::new(),
+            report: LoadReport::default(),
+            started: Instant::now(),
+        })
+    }
+
+    /// Loads files and directories.
+    pub fn load_paths(&mut self, paths: &[PathBuf], progress: &mut dyn FnMut(Progress)) -> Result<(), FhirError> {
+        let (files, skipped) = expand_inputs(paths)?;
+        self.report.skipped_files.extend(skipped);
+        let mut state = Progress {
+            files_total: files.len() as u64,
+            bytes_total: files
+                .iter()
+                .map(|f| std::fs::metadata(f).map_or(0, |m| m.len()))
+                .sum(),
+            ..Progress::default()
+        };
+        progress(state);
+        for file in &files {
+            let mut records = state.records;
+            let bytes = read_file(file, &mut |record| {
+                records += 1;
+                self.push(record)?;
+                if records % 4096 == 0 {
+                    progress(Progress { records, ..state });
+                }
+                Ok(())
+            })?;
+            state.records = records;
+            state.files_done += 1;
+            state.bytes_done += bytes;
+            self.report.files += 1;
+            self.report.bytes += bytes;
+            progress(state);
+        }
+        Ok(())
+    }
+
+    /// Loads an in-memory document (an HTTP request body).
+    pub fn load_bytes(&mut self, name: &str, kind: InputKind, bytes: Vec<u8>) -> Result<(), FhirError> {
+        self.report.bytes += bytes.len() as u64;
+        read_bytes(name, kind, bytes, &mut |record| self.push(record))
+    }
+
+    /// Loads records that are already split (the raw archive, for rebuild).
+    pub fn load_records(&mut self, records: Vec<RawRecord>) -> Result<(), FhirError> {
+        for record in records {
+            self.push(record)?;
+        }
+        Ok(())
+    }
+
+    fn push(&mut self, record: RawRecord) -> Result<(), FhirError> {
+        self.batch.push(record);
+        if self.batch.len() >= self.options.batch_size {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    /// Commits the records gathered so far as one transaction.
+    pub fn flush(&mut self) -> Result<(), FhirError> {
+        if self.batch.is_empty() {
+            return Ok(());
+        }
+        let batch = std::mem::take(&mut self.batch);
+        let mut accepted: Vec<(&RawRecord, Mapped)> = Vec::with_capacity(batch.len());
+        let mut rejected: Vec<Rejection> = Vec::new();
+        for record in &batch {
+            match parse_and_map(record) {
+                Ok(mapped) => accepted.push((record, mapped)),
+                Err(rejection) => rejected.push(rejection),
+            }
+        }
+        if let Some(archive) = &mut self.archive {
+            let records: Vec<&RawRecord> = accepted.iter().map(|(r, _)| *r).collect();
+            archive.append(&records)?;
+        }
+        let mut stats = ApplyStats::default();
+        let mut deferred = Vec::new();
+        {
+            let mut txn = self.db.begin_write();
+            let mut applier = Applier::new(&mut txn, &mut stats, false);
+            for (record, mapped) in &accepted {
+                deferred.extend(applier.apply(mapped, &record.dir)?);
+            }
+            txn.commit()?;
+        }
+        // Count only what is committed.
+        self.report.batches += 1;
+        self.merge_stats(&stats);
+        self.deferred.extend(deferred);
+        for (_, mapped) in &accepted {
+            self.report.records_read += 1;
+            self.report.records_loaded += 1;
+            let counts = self.report.by_type.entry(mapped.resource_type.clone()).or_default();
+            counts.read += 1;
+            counts.loaded += 1;
+            for skipped in &mapped.skipped {
+                *self.report.skipped.entry((*skipped).to_owned()).or_default() += 1;
+            }
+        }
+        for rejection in rejected {
+            self.reject(rejection)?;
+        }
+        Ok(())
+    }
+
+    fn merge_stats(&mut self, stats: &ApplyStats) {
+        let r = &mut self.report;
+        r.nodes_created += stats.nodes_created;
+        r.nodes_updated += stats.nodes_updated;
+        r.relationships_created += stats.rels_created;
+        r.relationships_updated += stats.rels_updated;
+        r.stubs_created += stats.stubs_created;
+        r.stubs_merged += stats.stubs_merged;
+        r.deferred += stats.deferred;
+        for (k, v) in &stats.unresolved {
+            *r.unresolved.entry(k.clone()).or_default() += v;
+        }
+    }
+
+    fn reject(&mut self, rejection: Rejection) -> Result<(), FhirError> {
+        self.report.records_read += 1;
+        self.report.records_rejected += 1;
+        let type_name = rejection
+            .resource_type
+            .clone()
+            .unwrap_or_else(|| "(unreadable)".to_owned());
+        let counts = self.report.by_type.entry(type_name).or_default();
+        counts.read += 1;
+        counts.rejected += 1;
+        if let Some(path) = self.options.rejects_path.clone() {
+            if self.rejects.is_none() {
+                let write_err = |e| FhirError::Write {
+                    path: path.clone(),
+                    source: e,
+                };
+                if let Some(parent) = path.parent() {
+                    std::fs::create_dir_all(parent).map_err(write_err)?;
+                }
+                let file = OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(&path)
+                    .map_err(write_err)?;
+                self.rejects = Some(BufWriter::new(file));
+                self.report.rejects_file = Some(path.clone());
+            }
+            if let Some(out) = &mut self.rejects {
+                let line = serde_json::to_string(&rejection).unwrap_or_default();
+                writeln!(out, "{line}").map_err(|e| FhirError::Write { path, source: e })?;
+            }
+        }
+        if self.report.rejections.len() < self.options.keep_rejections {
+            self.report.rejections.push(rejection);
+        }
+        Ok(())
+    }
+
+    /// Commits what is left, resolves deferred references (stubs or drops
+    /// for what never resolved), and returns the report.
+    pub fn finish(mut self) -> Result<LoadReport, FhirError> {
+        self.flush()?;
+        let deferred = std::mem::take(&mut self.deferred);
+        for chunk in deferred.chunks(self.options.batch_size.max(1) * 4) {
+            let mut stats = ApplyStats::default();
+            {
+                let mut txn = self.db.begin_write();
+                let mut applier = Applier::new(&mut txn, &mut stats, true);
+                for item in chunk {
+                    applier.apply_deferred(item)?;
+                }
+                txn.commit()?;
+            }
+            self.report.batches += 1;
+            stats.deferred = 0;
+            self.merge_stats(&stats);
+        }
+        if let Some(out) = &mut self.rejects {
+            let path = self.report.rejects_file.clone().unwrap_or_default();
+            out.flush().map_err(|e| FhirError::Write { path, source: e })?;
+        }
+        self.report.seconds = self.started.elapsed().as_secs_f64();
+        self.report.records_per_second = if self.report.seconds > 0.0 {
+            self.report.records_read as f64 / self.report.seconds
+        } else {
+            0.0
+        };
+        Ok(self.report)
+    }
+}
+
+fn rejection(source: &SourceRef, resource_type: Option<String>, id: Option<String>, reject: Reject) -> Rejection {
+    Rejection {
+        file: source.file.to_string(),
+        line: source.line,
+        entry: source.entry,
+        resource_type,
+        id,
+        path: reject.path,
+        reason: reject.reason,
+    }
+}
+
+/// Parses and maps one record.
+pub fn parse_and_map(record: &RawRecord) -> Result<Mapped, Rejection> {
+    let body = match &record.body {
+        Ok(body) => body,
+        Err(reason) => return Err(rejection(&record.source, None, None, Reject::at("", reason.clone()))),
+    };
+    let json: serde_json::Value = match serde_json::from_slice(body) {
+        Ok(json) => json,
+        Err(e) => {
+            let reason = if e.is_eof() {
+                format!("truncated JSON: {e}")
+            } else {
+                format!("invalid JSON: {e}")
+            };
+            return Err(rejection(&record.source, None, None, Reject::at("", reason)));
+        }
+    };
+    let serde_json::Value::Object(map) = &json else {
+        return Err(rejection(&record.source, None, None, Reject::at("", "a resource must be a JSON object")));
+    };
+    let resource_type = map.get("resourceType").and_then(|v| v.as_str()).map(str::to_owned);
+    let id = map.get("id").and_then(|v| v.as_str()).map(str::to_owned);
+    map_resource(
+        map,
+        &MapContext {
+            full_url: record.full_url.as_deref(),
+        },
+    )
+    .map_err(|reject| rejection(&record.source, resource_type, id, reject))
+}
+
+/// Loads `paths` into `db` in one go.
+pub fn load_paths(
+    db: &Database,
+    paths: &[PathBuf],
+    options: LoadOptions,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<LoadReport, FhirError> {
+    let mut loader = Loader::new(db, options)?;
+    loader.load_paths(paths, progress)?;
+    loader.finish()
+}
+
