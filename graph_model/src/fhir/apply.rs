@@ -199,7 +199,8 @@ impl<'t, 'db> Applier<'t, 'db> {
                     .and_then(Value::as_str)
                     .zip(value.as_str())
                     .is_some_and(|(current, new)| {
-                        current.len() > new.len() || (current.len() == new.len() && current <= new)
+                        let (current_len, new_len) = (current.chars().count(), new.chars().count());
+                        current_len > new_len || (current_len == new_len && current <= new)
                     });
                 if keep_current {
                     continue;

@@ -6,7 +6,7 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::apply::{Applier, ApplyStats, Deferred};
 use super::archive::ArchiveWriter;
@@ -97,7 +97,7 @@ impl LoadOptions {
 }
 
 /// A record that was not loaded, and why.
-#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Rejection {
     /// The file (or request) it came from.
     pub file: String,
@@ -114,14 +114,14 @@ pub struct Rejection {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// JSON path of the fault, when it is one element.
-    #[serde(skip_serializing_if = "String::is_empty")]
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub path: String,
     /// Why.
     pub reason: String,
 }
 
 /// Per resource type counts.
-#[derive(Clone, Debug, Default, Serialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
 pub struct TypeCounts {
     /// Records read.
     pub read: u64,
@@ -132,7 +132,8 @@ pub struct TypeCounts {
 }
 
 /// What a load did.
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct LoadReport {
     /// Files read.
     pub files: u64,

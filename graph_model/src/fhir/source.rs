@@ -293,6 +293,11 @@ struct TopLevel<'a> {
     resource_type: Option<std::borrow::Cow<'a, str>>,
     #[serde(borrow)]
     entry: Option<Vec<Option<BundleEntry<'a>>>>,
+    /// Present in a Bulk Data export manifest (not a resource).
+    #[serde(rename = "transactionTime")]
+    transaction_time: Option<serde::de::IgnoredAny>,
+    /// Present in a Bulk Data export manifest.
+    output: Option<serde::de::IgnoredAny>,
 }
 
 #[derive(Deserialize)]
@@ -331,6 +336,10 @@ fn split_json(
         // as one bad record (with line and column).
         Err(_) => return emit(whole(Ok(bytes.clone()))),
     };
+    if top.resource_type.is_none() && top.transaction_time.is_some() && top.output.is_some() {
+        tracing::info!(file = %file, "skipping a Bulk Data export manifest (not a resource)");
+        return Ok(());
+    }
     if top.resource_type.as_deref() != Some("Bundle") {
         drop(top);
         return emit(whole(Ok(bytes)));

@@ -1,0 +1,156 @@
+//! The command line: parsing and dispatch.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::commands;
+use crate::settings::{self, FileSettings};
+
+/// CareGraph: a healthcare graph server. FHIR R4 in, one property graph out.
+#[derive(Parser, Debug)]
+#[command(name = "caregraph", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run the server (HTTP: /health, /metrics, POST /fhir).
+    Serve {
+        /// Data directory.
+        #[arg(long, env = "CAREGRAPH_DATA_DIR")]
+        data_dir: Option<PathBuf>,
+        /// HTTP listen address.
+        #[arg(long, env = "CAREGRAPH_HTTP")]
+        http: Option<String>,
+        /// Bolt listen address (the Bolt server is not built yet; accepted
+        /// so that scripts written for it keep working).
+        #[arg(long, env = "CAREGRAPH_BOLT")]
+        bolt: Option<String>,
+        /// Load the bundled sample data into an empty data directory first.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Load FHIR R4 files or directories into the graph.
+    Load {
+        /// Data directory (the server must not be running on it).
+        #[arg(long, env = "CAREGRAPH_DATA_DIR", conflicts_with = "url")]
+        data_dir: Option<PathBuf>,
+        /// Send the files to a running server instead (its POST /fhir).
+        #[arg(long)]
+        url: Option<String>,
+        /// Records per transaction.
+        #[arg(long, default_value_t = 2000)]
+        batch_size: usize,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+        /// Files or directories: .ndjson, .ndjson.gz, .json, .json.gz, .tar.gz.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+    },
+    /// Node and relationship counts, size on disk and in memory.
+    Stats {
+        /// Data directory.
+        #[arg(long, env = "CAREGRAPH_DATA_DIR")]
+        data_dir: Option<PathBuf>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Rebuild the graph from the raw archive of loaded resources.
+    Rebuild {
+        /// Data directory.
+        #[arg(long, env = "CAREGRAPH_DATA_DIR")]
+        data_dir: Option<PathBuf>,
+    },
+    /// Write a synthetic population as a FHIR Bulk Data export.
+    Generate {
+        /// Number of patients.
+        #[arg(long)]
+        patients: u64,
+        /// Random seed (same seed, same output).
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Output directory.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Benchmarks that print figures.
+    Bench {
+        #[command(subcommand)]
+        which: commands::bench::BenchCommand,
+    },
+}
+
+/// Parses the command line, runs the command, returns the exit status.
+pub fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("CAREGRAPH_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,caregraph=info,graph_model=info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let file = FileSettings::load()?;
+    match cli.command {
+        Command::Serve {
+            data_dir,
+            http,
+            bolt: _,
+            demo,
+        } => {
+            commands::serve::run(&commands::serve::ServeArgs {
+                data_dir: file.data_dir(data_dir),
+                http: file.http(http)?,
+                demo,
+                max_body_bytes: file.max_body_bytes.unwrap_or(settings::DEFAULT_MAX_BODY_BYTES),
+                sync_commits: file.sync_commits.unwrap_or(true),
+            })?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Load {
+            data_dir,
+            url,
+            batch_size,
+            json,
+            paths,
+        } => {
+            let code = match url {
+                Some(url) => commands::load::run_remote(&url, &paths, json)?,
+                None => commands::load::run_local(&file.data_dir(data_dir), &paths, batch_size, json)?,
+            };
+            Ok(ExitCode::from(code))
+        }
+        Command::Stats { data_dir, json } => {
+            commands::stats::run(&file.data_dir(data_dir), json)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Rebuild { data_dir } => {
+            commands::rebuild::run(&file.data_dir(data_dir))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Generate { patients, seed, out } => {
+            commands::generate::run(patients, seed, &out)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench { which } => {
+            commands::bench::run(&which)?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}

@@ -1,0 +1,87 @@
+//! `caregraph serve`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use graph_model::fhir::{load_paths, LoadOptions};
+
+use super::{byte_progress, open_db};
+use crate::http::{self, AppState, Metrics};
+
+/// Settings of `serve`.
+#[derive(Clone, Debug)]
+pub struct ServeArgs {
+    /// Data directory.
+    pub data_dir: PathBuf,
+    /// HTTP address.
+    pub http: SocketAddr,
+    /// Load the bundled sample into an empty data directory first.
+    pub demo: bool,
+    /// Largest request body.
+    pub max_body_bytes: usize,
+    /// fsync each commit.
+    pub sync_commits: bool,
+}
+
+/// The bundled sample sets `--demo` loads.
+pub fn demo_paths() -> Vec<PathBuf> {
+    let dir = seeds::bundled_sample_dir();
+    vec![
+        dir.join("synthea-bulk-10"),
+        dir.join("synthea-ca-86").join("synthea_data_california_fhir.tar.gz"),
+    ]
+}
+
+/// Runs the server until Ctrl-C.
+pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
+    let db = open_db(&args.data_dir, args.sync_commits)?;
+    if args.demo {
+        if db.snapshot().node_count() == 0 {
+            eprintln!("--demo: loading the bundled Synthea sample into {}", args.data_dir.display());
+            let bar = byte_progress(0, "loading sample");
+            let report = load_paths(&db, &demo_paths(), LoadOptions::for_data_dir(&args.data_dir), &mut |p| {
+                bar.set_length(p.bytes_total);
+                bar.set_position(p.bytes_done);
+            })?;
+            bar.finish_and_clear();
+            eprintln!(
+                "--demo: {} resources loaded, {} records rejected (reasons in {}), {} nodes, {} relationships",
+                report.records_loaded,
+                report.records_rejected,
+                report
+                    .rejects_file
+                    .as_ref()
+                    .map_or_else(|| "-".to_owned(), |p| p.display().to_string()),
+                db.snapshot().node_count(),
+                db.snapshot().rel_count()
+            );
+            db.checkpoint()?;
+        } else {
+            eprintln!("--demo: {} already holds data; serving it as it is", args.data_dir.display());
+        }
+    }
+    let state = AppState {
+        db: db.clone(),
+        data_dir: Some(args.data_dir.clone()),
+        metrics: Metrics::default(),
+        max_body_bytes: args.max_body_bytes,
+    };
+    let workers = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
+    let server = http::spawn(state, args.http, workers)?;
+    println!("CareGraph is serving the graph in {}", args.data_dir.display());
+    println!("  health:  http://{}/health", server.addr);
+    println!("  metrics: http://{}/metrics", server.addr);
+    println!("  ingest:  POST http://{}/fhir (application/fhir+json or application/fhir+ndjson)", server.addr);
+    println!("Press Ctrl-C to stop.");
+    wait_for_ctrl_c()?;
+    eprintln!("stopping: finishing requests and writing a snapshot");
+    server.stop();
+    db.close()?;
+    Ok(())
+}
+
+fn wait_for_ctrl_c() -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    runtime.block_on(tokio::signal::ctrl_c())?;
+    Ok(())
+}

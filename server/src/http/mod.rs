@@ -1,0 +1,112 @@
+//! The HTTP server: routes, shared state, and a way to run it on a thread
+//! (used by `serve` and by tests).
+
+pub mod fhir;
+pub mod metrics;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use actix_web::{web, App, HttpResponse, HttpServer};
+use graph_model::Database;
+
+pub use metrics::Metrics;
+
+/// What every handler shares.
+pub struct AppState {
+    /// The graph.
+    pub db: Database,
+    /// The data directory (raw archive and rejects live there).
+    pub data_dir: Option<PathBuf>,
+    /// Counters for `/metrics`.
+    pub metrics: Metrics,
+    /// Largest accepted request body.
+    pub max_body_bytes: usize,
+}
+
+/// Registers the routes.
+pub fn configure(cfg: &mut web::ServiceConfig, state: &web::Data<AppState>) {
+    cfg.app_data(state.clone())
+        .app_data(web::PayloadConfig::new(state.max_body_bytes))
+        .route("/health", web::get().to(health))
+        .route("/metrics", web::get().to(metrics::render))
+        .route("/fhir", web::post().to(fhir::ingest));
+}
+
+async fn health(state: web::Data<AppState>) -> HttpResponse {
+    state.metrics.count_request("/health", 200);
+    HttpResponse::Ok().json(serde_json::json!({"status": "ok"}))
+}
+
+/// A JSON error body `{"error": {"code": ..., "message": ...}}`.
+pub fn error_body(code: &str, message: impl Into<String>) -> serde_json::Value {
+    serde_json::json!({"error": {"code": code, "message": message.into()}})
+}
+
+/// A server running on its own thread.
+pub struct RunningServer {
+    /// The address it listens on.
+    pub addr: SocketAddr,
+    handle: actix_web::dev::ServerHandle,
+    thread: Option<std::thread::JoinHandle<std::io::Result<()>>>,
+}
+
+impl RunningServer {
+    /// Stops the server gracefully and waits for its thread.
+    pub fn stop(mut self) {
+        self.shutdown();
+    }
+
+    fn shutdown(&mut self) {
+        let handle = self.handle.clone();
+        let _ = std::thread::spawn(move || actix_web::rt::System::new().block_on(handle.stop(true))).join();
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Drop for RunningServer {
+    fn drop(&mut self) {
+        if self.thread.is_some() {
+            self.shutdown();
+        }
+    }
+}
+
+/// Binds `addr` (port 0 picks a free port) and serves on a new thread.
+pub fn spawn(state: AppState, addr: SocketAddr, workers: usize) -> anyhow::Result<RunningServer> {
+    let state = web::Data::new(state);
+    let (tx, rx) = std::sync::mpsc::channel();
+    let thread = std::thread::Builder::new()
+        .name("caregraph-http".into())
+        .spawn(move || {
+            actix_web::rt::System::new().block_on(async move {
+                let app_state = state.clone();
+                let server = HttpServer::new(move || App::new().configure(|cfg| configure(cfg, &app_state)))
+                    .workers(workers.max(1))
+                    .disable_signals()
+                    .bind(addr);
+                let server = match server {
+                    Ok(s) => s,
+                    Err(e) => {
+                        let _ = tx.send(Err(e.to_string()));
+                        return Ok(());
+                    }
+                };
+                let bound = server.addrs().first().copied().unwrap_or(addr);
+                let server = server.run();
+                let _ = tx.send(Ok((bound, server.handle())));
+                server.await
+            })
+        })?;
+    match rx.recv() {
+        Ok(Ok((addr, handle))) => Ok(RunningServer {
+            addr,
+            handle,
+            thread: Some(thread),
+        }),
+        Ok(Err(e)) => anyhow::bail!("cannot listen on {addr}: {e}"),
+        Err(_) => anyhow::bail!("the HTTP thread stopped before listening on {addr}"),
+    }
+}

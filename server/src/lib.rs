@@ -1,0 +1,6 @@
+#![doc = include_str!("../README.md")]
+
+pub mod cli;
+pub mod commands;
+pub mod http;
+pub mod settings;

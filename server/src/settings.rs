@@ -1,0 +1,86 @@
+//! Settings shared by the command line and the server: a flag wins, then the
+//! environment variable `CAREGRAPH_<SETTING>` (clap reads both), then
+//! `caregraph.toml` in the working directory (or the file named by
+//! `CAREGRAPH_CONFIG`), then the default.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use serde::Deserialize;
+
+/// Default data directory.
+pub const DEFAULT_DATA_DIR: &str = "./caregraph-data";
+/// Default HTTP address.
+pub const DEFAULT_HTTP: &str = "127.0.0.1:7474";
+/// Default largest request body of `POST /fhir`.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 256 << 20;
+
+/// The contents of `caregraph.toml` (every key optional).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct FileSettings {
+    /// Data directory.
+    pub data_dir: Option<PathBuf>,
+    /// HTTP listen address.
+    pub http: Option<String>,
+    /// Bolt listen address (reserved for the Bolt server).
+    pub bolt: Option<String>,
+    /// Largest `POST /fhir` body in bytes.
+    pub max_body_bytes: Option<usize>,
+    /// fsync every commit (default true).
+    pub sync_commits: Option<bool>,
+}
+
+impl FileSettings {
+    /// Reads `caregraph.toml` (or `$CAREGRAPH_CONFIG`) when present.
+    pub fn load() -> anyhow::Result<FileSettings> {
+        let path = std::env::var_os("CAREGRAPH_CONFIG")
+            .map_or_else(|| PathBuf::from("caregraph.toml"), PathBuf::from);
+        Self::load_from(&path)
+    }
+
+    /// Reads a settings file; a missing file gives the defaults.
+    pub fn load_from(path: &Path) -> anyhow::Result<FileSettings> {
+        match std::fs::read_to_string(path) {
+            Ok(text) => toml::from_str(&text).with_context(|| format!("reading settings from {}", path.display())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(FileSettings::default()),
+            Err(e) => Err(e).with_context(|| format!("reading settings from {}", path.display())),
+        }
+    }
+
+    /// The data directory: the flag/env value, else the file's, else the default.
+    pub fn data_dir(&self, flag: Option<PathBuf>) -> PathBuf {
+        flag.or_else(|| self.data_dir.clone())
+            .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR))
+    }
+
+    /// The HTTP address.
+    pub fn http(&self, flag: Option<String>) -> anyhow::Result<SocketAddr> {
+        let text = flag
+            .or_else(|| self.http.clone())
+            .unwrap_or_else(|| DEFAULT_HTTP.to_owned());
+        text.parse()
+            .with_context(|| format!("`{text}` is not an address like 127.0.0.1:7474"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flag_beats_file_beats_default() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("caregraph.toml");
+        std::fs::write(&path, "data-dir = \"/srv/cg\"\nhttp = \"0.0.0.0:9000\"\n").expect("write");
+        let file = FileSettings::load_from(&path).expect("parse");
+        assert_eq!(file.data_dir(None), PathBuf::from("/srv/cg"));
+        assert_eq!(file.data_dir(Some("x".into())), PathBuf::from("x"));
+        assert_eq!(file.http(None).expect("addr").port(), 9000);
+        let empty = FileSettings::load_from(&dir.path().join("missing.toml")).expect("default");
+        assert_eq!(empty.data_dir(None), PathBuf::from(DEFAULT_DATA_DIR));
+        std::fs::write(&path, "colour = 1\n").expect("write");
+        assert!(FileSettings::load_from(&path).is_err(), "unknown keys are refused");
+    }
+}
