@@ -15,7 +15,9 @@ pub enum GraphError {
     #[error("relationship {0} does not exist")]
     RelNotFound(RelId),
     /// A node with relationships cannot be deleted without detaching.
-    #[error("node {node} still has {count} relationship(s); delete them first or use DETACH DELETE")]
+    #[error(
+        "node {node} still has {count} relationship(s); delete them first or use DETACH DELETE"
+    )]
     NodeHasRelationships {
         /// The node.
         node: NodeId,

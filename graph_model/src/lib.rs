@@ -10,6 +10,6 @@ pub mod value;
 
 pub use error::{FhirError, GraphError, GraphResult};
 pub use ids::{Direction, LabelId, NodeId, PropKeyId, RelId, RelTypeId};
-pub use store::{Database, DbOptions, GraphState, WriteTxn};
 pub use stats::GraphStats;
+pub use store::{Database, DbOptions, GraphState, WriteTxn};
 pub use value::{Value, ValueType};

@@ -207,11 +207,11 @@ impl Value {
         }
     }
 
-    /// Heap bytes owned by this value (not counting shared copies twice is
-    /// not attempted: this is an upper bound for memory reports).
+    /// Heap bytes owned by this value, for memory reports: a string shared
+    /// by several values counts its share.
     pub fn heap_size(&self) -> usize {
         match self {
-            Value::String(s) => 16 + s.len(),
+            Value::String(s) => (16 + s.len()) / Arc::strong_count(s).max(1),
             Value::List(items) => 16 + items.iter().map(|v| 24 + v.heap_size()).sum::<usize>(),
             Value::Map(map) => {
                 16 + map
@@ -277,10 +277,9 @@ impl PartialEq for Value {
             (Value::DateTime(a), Value::DateTime(b)) => a == b,
             (Value::List(a), Value::List(b)) => a == b,
             (Value::Map(a), Value::Map(b)) => a == b,
-            (
-                Value::Integer(_) | Value::Float(_),
-                Value::Integer(_) | Value::Float(_),
-            ) => compare_numbers(self, other) == Ordering::Equal,
+            (Value::Integer(_) | Value::Float(_), Value::Integer(_) | Value::Float(_)) => {
+                compare_numbers(self, other) == Ordering::Equal
+            }
             _ => false,
         }
     }

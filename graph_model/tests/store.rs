@@ -20,7 +20,11 @@ fn patient_ids(db: &Database) -> Vec<String> {
     };
     let mut ids: Vec<String> = graph
         .nodes_with_label(label)
-        .filter_map(|n| graph.node_property(n, "id").and_then(|v| v.as_str().map(str::to_owned)))
+        .filter_map(|n| {
+            graph
+                .node_property(n, "id")
+                .and_then(|v| v.as_str().map(str::to_owned))
+        })
         .collect();
     ids.sort();
     ids
@@ -38,19 +42,26 @@ fn add_patients(db: &Database, range: std::ops::Range<u32>) {
 #[test]
 fn commit_is_all_or_nothing_and_readers_keep_their_version() {
     let db = Database::in_memory();
-    db.write(|t| t.create_node_index("Patient", "id")).expect("index");
+    db.write(|t| t.create_node_index("Patient", "id"))
+        .expect("index");
     add_patients(&db, 0..3);
     let before = db.snapshot();
 
     let mut txn = db.begin_write();
-    let n = txn.create_node(&["Patient"], &[("id", Value::from("p9000"))]).expect("create");
+    let n = txn
+        .create_node(&["Patient"], &[("id", Value::from("p9000"))])
+        .expect("create");
     // A duplicate key fails, and leaves the transaction usable.
     let duplicate = txn.create_node(&["Patient"], &[("id", Value::from("p0001"))]);
-    assert!(matches!(duplicate, Err(GraphError::UniqueConstraint { .. })));
+    assert!(matches!(
+        duplicate,
+        Err(GraphError::UniqueConstraint { .. })
+    ));
     assert_eq!(txn.view().node_count(), 4);
     // Not visible before commit.
     assert_eq!(db.snapshot().node_count(), 3);
-    txn.set_node_property(n, "name", Value::from("Ann")).expect("set");
+    txn.set_node_property(n, "name", Value::from("Ann"))
+        .expect("set");
     txn.rollback();
     assert_eq!(patient_ids(&db), ["p0000", "p0001", "p0002"]);
 
@@ -62,10 +73,13 @@ fn commit_is_all_or_nothing_and_readers_keep_their_version() {
     let label = graph.label_id("Patient").expect("label");
     let key = graph.prop_key_id("id").expect("key");
     assert!(graph.find_node(label, key, &Value::from("p0004")).is_some());
-    assert!(before.find_node(label, key, &Value::from("p0004")).is_none());
+    assert!(before
+        .find_node(label, key, &Value::from("p0004"))
+        .is_none());
 }
 
 #[test]
+#[allow(clippy::many_single_char_names)]
 fn relationships_both_ways_and_detach_delete() {
     let db = Database::in_memory();
     let mut txn = db.begin_write();
@@ -101,7 +115,8 @@ fn durable_commits_survive_reopen_with_and_without_snapshot() {
     let dir = tempfile::tempdir().expect("tempdir");
     {
         let db = Database::open(dir.path(), quiet_options()).expect("open");
-        db.write(|t| t.create_node_index("Patient", "id")).expect("index");
+        db.write(|t| t.create_node_index("Patient", "id"))
+            .expect("index");
         add_patients(&db, 0..10);
         // A second process may not open the directory.
         assert!(matches!(
@@ -122,7 +137,9 @@ fn durable_commits_survive_reopen_with_and_without_snapshot() {
     assert_eq!(patient_ids(&db).len(), 12);
     // Indexes are rebuilt from the snapshot.
     let g = db.snapshot();
-    assert!(g.find_node_by_name("Patient", "id", &Value::from("p0011")).is_some());
+    assert!(g
+        .find_node_by_name("Patient", "id", &Value::from("p0011"))
+        .is_some());
 }
 
 fn newest_segment(dir: &std::path::Path) -> std::path::PathBuf {
@@ -130,7 +147,9 @@ fn newest_segment(dir: &std::path::Path) -> std::path::PathBuf {
         .expect("list")
         .filter_map(Result::ok)
         .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|e| e == "log") && fs::metadata(p).map(|m| m.len() > 0).unwrap_or(false))
+        .filter(|p| {
+            p.extension().is_some_and(|e| e == "log") && fs::metadata(p).is_ok_and(|m| m.len() > 0)
+        })
         .collect();
     segments.sort();
     segments.pop().expect("a non-empty segment")
@@ -185,7 +204,10 @@ fn corrupt_log_record_is_never_replayed() {
     drop(db);
 
     let segment = newest_segment(dir.path());
-    let mut file = OpenOptions::new().append(true).open(&segment).expect("open");
+    let mut file = OpenOptions::new()
+        .append(true)
+        .open(&segment)
+        .expect("open");
     file.write_all(&[7u8; 40]).expect("append garbage");
     drop(file);
     let db = Database::open(dir.path(), quiet_options()).expect("reopen");
@@ -223,7 +245,11 @@ fn corrupt_snapshot_falls_back_to_the_previous_one() {
     assert_eq!(report.corrupt_snapshots.len(), 1);
     assert!(report.corrupt_snapshots[0].1.contains("checksum"));
     assert_eq!(report.snapshot.as_ref().map(|s| s.1), Some(1));
-    assert_eq!(patient_ids(&db).len(), 7, "older snapshot + log gives everything");
+    assert_eq!(
+        patient_ids(&db).len(),
+        7,
+        "older snapshot + log gives everything"
+    );
 }
 
 #[test]

@@ -8,7 +8,7 @@ use clap::{Parser, Subcommand};
 use crate::commands;
 use crate::settings::{self, FileSettings};
 
-/// CareGraph: a healthcare graph server. FHIR R4 in, one property graph out.
+/// `CareGraph`: a healthcare graph server. FHIR R4 in, one property graph out.
 #[derive(Parser, Debug)]
 #[command(name = "caregraph", version, about)]
 pub struct Cli {
@@ -43,7 +43,7 @@ enum Command {
         #[arg(long)]
         url: Option<String>,
         /// Records per transaction.
-        #[arg(long, default_value_t = 2000)]
+        #[arg(long, default_value_t = 5000)]
         batch_size: usize,
         /// Print the report as JSON.
         #[arg(long)]
@@ -90,8 +90,9 @@ enum Command {
 pub fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("CAREGRAPH_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,caregraph=info,graph_model=info")),
+            tracing_subscriber::EnvFilter::try_from_env("CAREGRAPH_LOG").unwrap_or_else(|_| {
+                tracing_subscriber::EnvFilter::new("warn,caregraph=info,graph_model=info")
+            }),
         )
         .with_writer(std::io::stderr)
         .init();
@@ -118,7 +119,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 data_dir: file.data_dir(data_dir),
                 http: file.http(http)?,
                 demo,
-                max_body_bytes: file.max_body_bytes.unwrap_or(settings::DEFAULT_MAX_BODY_BYTES),
+                max_body_bytes: file
+                    .max_body_bytes
+                    .unwrap_or(settings::DEFAULT_MAX_BODY_BYTES),
                 sync_commits: file.sync_commits.unwrap_or(true),
             })?;
             Ok(ExitCode::SUCCESS)
@@ -132,7 +135,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         } => {
             let code = match url {
                 Some(url) => commands::load::run_remote(&url, &paths, json)?,
-                None => commands::load::run_local(&file.data_dir(data_dir), &paths, batch_size, json)?,
+                None => {
+                    commands::load::run_local(&file.data_dir(data_dir), &paths, batch_size, json)?
+                }
             };
             Ok(ExitCode::from(code))
         }
@@ -144,7 +149,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             commands::rebuild::run(&file.data_dir(data_dir))?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Generate { patients, seed, out } => {
+        Command::Generate {
+            patients,
+            seed,
+            out,
+        } => {
             commands::generate::run(patients, seed, &out)?;
             Ok(ExitCode::SUCCESS)
         }

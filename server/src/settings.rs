@@ -43,7 +43,8 @@ impl FileSettings {
     /// Reads a settings file; a missing file gives the defaults.
     pub fn load_from(path: &Path) -> anyhow::Result<FileSettings> {
         match std::fs::read_to_string(path) {
-            Ok(text) => toml::from_str(&text).with_context(|| format!("reading settings from {}", path.display())),
+            Ok(text) => toml::from_str(&text)
+                .with_context(|| format!("reading settings from {}", path.display())),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(FileSettings::default()),
             Err(e) => Err(e).with_context(|| format!("reading settings from {}", path.display())),
         }
@@ -81,6 +82,9 @@ mod tests {
         let empty = FileSettings::load_from(&dir.path().join("missing.toml")).expect("default");
         assert_eq!(empty.data_dir(None), PathBuf::from(DEFAULT_DATA_DIR));
         std::fs::write(&path, "colour = 1\n").expect("write");
-        assert!(FileSettings::load_from(&path).is_err(), "unknown keys are refused");
+        assert!(
+            FileSettings::load_from(&path).is_err(),
+            "unknown keys are refused"
+        );
     }
 }

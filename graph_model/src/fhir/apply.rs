@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::json::RefTarget;
-use super::mapping::{EobPayer, Endpoint, Mapped, NodeIntent, RelIdentity, RelIntent};
+use super::mapping::{Endpoint, EobPayer, Mapped, NodeIntent, RelIdentity, RelIntent};
 use crate::error::GraphResult;
 use crate::ids::{Direction, LabelId, NodeId, PropKeyId};
 use crate::store::WriteTxn;
@@ -49,7 +49,7 @@ pub enum Deferred {
         /// Source directory of the record.
         dir: Arc<str>,
     },
-    /// An ExplanationOfBenefit payer whose Claim was not loaded yet.
+    /// An `ExplanationOfBenefit` payer whose Claim was not loaded yet.
     Payer(EobPayer),
 }
 
@@ -67,6 +67,7 @@ pub struct Applier<'t, 'db> {
     /// At the end of the load: nothing may be deferred any more.
     final_pass: bool,
     keys: KeyIds,
+    scratch: String,
 }
 
 struct KeyIds {
@@ -90,6 +91,7 @@ impl<'t, 'db> Applier<'t, 'db> {
             stats,
             final_pass,
             keys,
+            scratch: String::new(),
         }
     }
 
@@ -123,10 +125,11 @@ impl<'t, 'db> Applier<'t, 'db> {
 
     fn apply_payer(&mut self, payer: &EobPayer) -> GraphResult<Option<Deferred>> {
         let claim_label = self.txn.label("Claim");
-        let claim = self
-            .txn
-            .view()
-            .find_node(claim_label, self.keys.id, &Value::from(payer.claim_id.clone()));
+        let claim = self.txn.view().find_node(
+            claim_label,
+            self.keys.id,
+            &Value::from(payer.claim_id.clone()),
+        );
         let Some(claim) = claim else {
             if self.final_pass {
                 *self.stats.unresolved.entry("PAID_BY".into()).or_default() += 1;
@@ -136,19 +139,28 @@ impl<'t, 'db> Applier<'t, 'db> {
             return Ok(Some(Deferred::Payer(payer.clone())));
         };
         let paid_by = self.txn.rel_type("PAID_BY");
-        if self.txn.view().degree(claim, Direction::Outgoing, Some(paid_by)) > 0 {
+        if self
+            .txn
+            .view()
+            .degree(claim, Direction::Outgoing, Some(paid_by))
+            > 0
+        {
             return Ok(None);
         }
-        let payer_node = self.upsert_node(&NodeIntent {
-            label: "Payer",
-            key_prop: "name",
-            key: Value::from(payer.payer.clone()),
-            props: Vec::new(),
-            concept: false,
-            identifiers: Vec::new(),
-            resource_alias: None,
-        }, &Arc::from(""))?;
-        self.txn.create_rel_with_ids(claim, paid_by, payer_node, Vec::new())?;
+        let payer_node = self.upsert_node(
+            &NodeIntent {
+                label: "Payer",
+                key_prop: "name",
+                key: Value::from(payer.payer.clone()),
+                props: Vec::new(),
+                concept: false,
+                identifiers: Vec::new(),
+                resource_alias: None,
+            },
+            &Arc::from(""),
+        )?;
+        self.txn
+            .create_rel_with_ids(claim, paid_by, payer_node, Vec::new())?;
         self.stats.rels_created += 1;
         Ok(None)
     }
@@ -157,35 +169,42 @@ impl<'t, 'db> Applier<'t, 'db> {
         let label = self.txn.label(intent.label);
         let key = self.txn.prop_key(intent.key_prop);
         let existing = self.txn.view().find_node(label, key, &intent.key);
-        let node = match existing {
-            Some(node) => {
-                self.stats.nodes_updated += 1;
-                node
+        let node = if let Some(node) = existing {
+            self.stats.nodes_updated += 1;
+            node
+        } else {
+            let mut stubs: Vec<NodeId> = Vec::new();
+            if let Some(text) = intent.key.as_str() {
+                stubs.extend_from_slice(self.stub_alias_nodes(label, text));
             }
-            None => {
-                let mut stubs: Vec<NodeId> = Vec::new();
-                if let Some(text) = intent.key.as_str() {
-                    stubs.extend_from_slice(self.txn.view().alias_nodes(label, &format!("{STUB_ALIAS}{text}")));
+            for ident in &intent.identifiers {
+                let found = self.stub_alias_nodes(label, ident).to_vec();
+                stubs.extend(found);
+            }
+            stubs.sort_unstable();
+            stubs.dedup();
+            if let Some((&target, others)) = stubs.split_first() {
+                self.unstub(label, target)?;
+                for other in others {
+                    self.unstub(label, *other)?;
+                    self.merge_into(*other, target)?;
                 }
-                for ident in &intent.identifiers {
-                    stubs.extend_from_slice(self.txn.view().alias_nodes(label, &format!("{STUB_ALIAS}{ident}")));
+                self.stats.stubs_merged += stubs.len() as u64;
+                self.stats.nodes_created += 1;
+                self.txn
+                    .set_node_property_id(target, key, intent.key.clone())?;
+                target
+            } else {
+                // A new node gets all its properties in one operation.
+                self.stats.nodes_created += 1;
+                let mut props = Vec::with_capacity(intent.props.len() + 1);
+                props.push((key, intent.key.clone()));
+                for (name, value) in &intent.props {
+                    props.push((self.txn.prop_key(name), value.clone()));
                 }
-                stubs.sort_unstable();
-                stubs.dedup();
-                if let Some((&target, others)) = stubs.split_first() {
-                    self.unstub(label, target)?;
-                    for other in others {
-                        self.unstub(label, *other)?;
-                        self.merge_into(*other, target)?;
-                    }
-                    self.stats.stubs_merged += stubs.len() as u64;
-                    self.stats.nodes_created += 1;
-                    self.txn.set_node_property_id(target, key, intent.key.clone())?;
-                    target
-                } else {
-                    self.stats.nodes_created += 1;
-                    self.txn.create_node_with_ids(vec![label], vec![(key, intent.key.clone())])?
-                }
+                let node = self.txn.create_node_with_ids(vec![label], props)?;
+                self.add_aliases(intent, label, node, dir)?;
+                return Ok(node);
             }
         };
         for (name, value) in &intent.props {
@@ -208,14 +227,35 @@ impl<'t, 'db> Applier<'t, 'db> {
             }
             self.txn.set_node_property_id(node, prop, value.clone())?;
         }
+        self.add_aliases(intent, label, node, dir)?;
+        Ok(node)
+    }
+
+    fn add_aliases(
+        &mut self,
+        intent: &NodeIntent,
+        label: LabelId,
+        node: NodeId,
+        dir: &Arc<str>,
+    ) -> GraphResult<()> {
         for ident in &intent.identifiers {
             self.txn.add_alias(label, ident, node)?;
-            self.txn.add_alias(label, &format!("{dir}{DIR_SEPARATOR}{ident}"), node)?;
+            self.txn
+                .add_alias(label, &format!("{dir}{DIR_SEPARATOR}{ident}"), node)?;
         }
         if let Some(resource_id) = &intent.resource_alias {
-            self.txn.add_alias(label, &format!("{RESOURCE_ALIAS}{resource_id}"), node)?;
+            self.txn
+                .add_alias(label, &format!("{RESOURCE_ALIAS}{resource_id}"), node)?;
         }
-        Ok(node)
+        Ok(())
+    }
+
+    /// Stubs standing for `reference` under `label` (no allocation).
+    fn stub_alias_nodes(&mut self, label: LabelId, reference: &str) -> &[NodeId] {
+        self.scratch.clear();
+        self.scratch.push_str(STUB_ALIAS);
+        self.scratch.push_str(reference);
+        self.txn.view().alias_nodes(label, &self.scratch)
     }
 
     /// Turns a stub into a plain node (its resource has arrived).
@@ -228,10 +268,13 @@ impl<'t, 'db> Applier<'t, 'db> {
             .and_then(Value::as_str)
             .map(str::to_owned);
         if let Some(reference) = reference {
-            self.txn.remove_alias(label, &format!("{STUB_ALIAS}{reference}"), node)?;
+            self.txn
+                .remove_alias(label, &format!("{STUB_ALIAS}{reference}"), node)?;
         }
-        self.txn.set_node_property_id(node, self.keys.stub, Value::Null)?;
-        self.txn.set_node_property_id(node, self.keys.reference, Value::Null)?;
+        self.txn
+            .set_node_property_id(node, self.keys.stub, Value::Null)?;
+        self.txn
+            .set_node_property_id(node, self.keys.reference, Value::Null)?;
         Ok(())
     }
 
@@ -241,18 +284,21 @@ impl<'t, 'db> Applier<'t, 'db> {
             return Ok(());
         };
         let mut moves = Vec::new();
-        for e in record.outgoing().iter() {
+        for e in record.outgoing() {
             moves.push((e.rel, true, e.other));
         }
-        for e in record.incoming().iter() {
+        for e in record.incoming() {
             if e.other != from {
                 moves.push((e.rel, false, e.other));
             }
         }
         for (rel, outgoing, other) in moves {
-            let Some(r) = self.txn.view().rel(rel) else { continue };
+            let Some(r) = self.txn.view().rel(rel) else {
+                continue;
+            };
             let rel_type = r.rel_type();
-            let props: Vec<(PropKeyId, Value)> = r.properties().iter().map(|(k, v)| (k, v.clone())).collect();
+            let props: Vec<(PropKeyId, Value)> =
+                r.properties().iter().map(|(k, v)| (k, v.clone())).collect();
             self.txn.delete_rel(rel)?;
             let other = if other == from { into } else { other };
             if outgoing {
@@ -279,14 +325,22 @@ impl<'t, 'db> Applier<'t, 'db> {
                     None => Resolution::Drop,
                 },
             },
-            Endpoint::Key { label, key_prop, key } => self.find_key(label, key_prop, key),
+            Endpoint::Key {
+                label,
+                key_prop,
+                key,
+            } => self.find_key(label, key_prop, key),
             Endpoint::Ref { label, target } => self.resolve_ref(label, target, dir)?,
             Endpoint::ConditionOf(condition_id) => {
                 let has_condition = self.txn.rel_type("HAS_CONDITION");
                 let found = self
                     .txn
                     .view()
-                    .find_rel(has_condition, self.keys.id, &Value::from(condition_id.clone()))
+                    .find_rel(
+                        has_condition,
+                        self.keys.id,
+                        &Value::from(condition_id.clone()),
+                    )
                     .and_then(|r| self.txn.view().rel(r))
                     .map(crate::store::RelRecord::end);
                 match found {
@@ -321,14 +375,19 @@ impl<'t, 'db> Applier<'t, 'db> {
         }
     }
 
-    fn resolve_ref(&mut self, label_name: &str, target: &RefTarget, dir: &Arc<str>) -> GraphResult<Resolution> {
+    fn resolve_ref(
+        &mut self,
+        label_name: &str,
+        target: &RefTarget,
+        dir: &Arc<str>,
+    ) -> GraphResult<Resolution> {
         let label = self.txn.label(label_name);
         match target {
             RefTarget::Id(id) => {
-                if let Some(node) = self
-                    .txn
-                    .view()
-                    .find_node(label, self.keys.id, &Value::from(id.clone()))
+                if let Some(node) =
+                    self.txn
+                        .view()
+                        .find_node(label, self.keys.id, &Value::from(id.clone()))
                 {
                     return Ok(Resolution::Node(node));
                 }
@@ -349,7 +408,13 @@ impl<'t, 'db> Applier<'t, 'db> {
         }
         let reference = target.as_ref_text();
         let stub_alias = format!("{STUB_ALIAS}{reference}");
-        if let Some(stub) = self.txn.view().alias_nodes(label, &stub_alias).first().copied() {
+        if let Some(stub) = self
+            .txn
+            .view()
+            .alias_nodes(label, &stub_alias)
+            .first()
+            .copied()
+        {
             return Ok(Resolution::Node(stub));
         }
         let stub = self.txn.create_node_with_ids(
@@ -392,7 +457,11 @@ impl<'t, 'db> Applier<'t, 'db> {
         let (from, to) = match (from, to) {
             (Resolution::Node(f), Resolution::Node(t)) => (f, t),
             (Resolution::Drop, _) | (_, Resolution::Drop) => {
-                *self.stats.unresolved.entry(intent.rel_type.to_owned()).or_default() += 1;
+                *self
+                    .stats
+                    .unresolved
+                    .entry(intent.rel_type.to_owned())
+                    .or_default() += 1;
                 return Ok(None);
             }
             _ => {
@@ -411,7 +480,10 @@ impl<'t, 'db> Applier<'t, 'db> {
                 let mut rel = intent.clone();
                 rel.from = keyed(&intent.from);
                 rel.to = keyed(&intent.to);
-                return Ok(Some(Deferred::Rel { rel, dir: dir.clone() }));
+                return Ok(Some(Deferred::Rel {
+                    rel,
+                    dir: dir.clone(),
+                }));
             }
         };
         let rel_type = self.txn.rel_type(intent.rel_type);
@@ -422,10 +494,10 @@ impl<'t, 'db> Applier<'t, 'db> {
             .collect();
         let existing = match &intent.identity {
             RelIdentity::Id(id) => {
-                let found = self
-                    .txn
-                    .view()
-                    .find_rel(rel_type, self.keys.id, &Value::from(id.clone()));
+                let found =
+                    self.txn
+                        .view()
+                        .find_rel(rel_type, self.keys.id, &Value::from(id.clone()));
                 match found {
                     Some(rel) => {
                         let same_ends = self
@@ -443,27 +515,27 @@ impl<'t, 'db> Applier<'t, 'db> {
                     None => None,
                 }
             }
-            RelIdentity::Endpoints => self.txn.view().rels_between(from, rel_type, to).first().copied(),
+            RelIdentity::Endpoints => self.txn.view().first_rel_between(from, rel_type, to),
             RelIdentity::EndpointsAnd(prop) => {
                 let prop = self.txn.prop_key(prop);
-                let wanted = props.iter().find(|(k, _)| *k == prop).map(|(_, v)| v.clone());
+                let wanted = props
+                    .iter()
+                    .find(|(k, _)| *k == prop)
+                    .map(|(_, v)| v.clone());
                 let view = self.txn.view();
-                view.rels_between(from, rel_type, to).into_iter().find(|r| {
-                    view.rel(*r).and_then(|rec| rec.property(prop)).cloned() == wanted
-                })
+                view.rels_between(from, rel_type, to)
+                    .into_iter()
+                    .find(|r| view.rel(*r).and_then(|rec| rec.property(prop)).cloned() == wanted)
             }
         };
-        match existing {
-            Some(rel) => {
-                for (key, value) in props {
-                    self.txn.set_rel_property_id(rel, key, value)?;
-                }
-                self.stats.rels_updated += 1;
+        if let Some(rel) = existing {
+            for (key, value) in props {
+                self.txn.set_rel_property_id(rel, key, value)?;
             }
-            None => {
-                self.txn.create_rel_with_ids(from, rel_type, to, props)?;
-                self.stats.rels_created += 1;
-            }
+            self.stats.rels_updated += 1;
+        } else {
+            self.txn.create_rel_with_ids(from, rel_type, to, props)?;
+            self.stats.rels_created += 1;
         }
         Ok(None)
     }

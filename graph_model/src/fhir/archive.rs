@@ -81,6 +81,15 @@ impl ArchiveWriter {
         if records.is_empty() {
             return Ok(());
         }
+        let frame = encode_frame(records).map_err(|e| FhirError::Write {
+            path: self.path.clone(),
+            source: e,
+        })?;
+        self.write_frame(&frame)
+    }
+
+    /// Appends a frame made by [`encode_frame`] and syncs it to disk.
+    pub fn write_frame(&mut self, frame: &[u8]) -> Result<(), FhirError> {
         let write_err = |path: &Path, e| FhirError::Write {
             path: path.to_path_buf(),
             source: e,
@@ -95,27 +104,41 @@ impl ArchiveWriter {
                 .map_err(|e| write_err(&self.path, e))?;
             self.size = 0;
         }
-        let mut plain = Vec::new();
-        put_varint(&mut plain, records.len() as u64);
-        for record in records {
-            let Ok(body) = &record.body else { continue };
-            put_bytes(&mut plain, record.source.file.as_bytes());
-            put_varint(&mut plain, record.source.line.map_or(0, |l| l + 1));
-            put_varint(&mut plain, record.source.entry.map_or(0, |e| e + 1));
-            put_bytes(&mut plain, record.dir.as_bytes());
-            put_bytes(&mut plain, record.full_url.as_deref().unwrap_or("").as_bytes());
-            put_bytes(&mut plain, body);
-        }
-        let compressed = zstd::bulk::compress(&plain, 1).map_err(|e| write_err(&self.path, e))?;
-        let mut frame = Vec::with_capacity(compressed.len() + 8);
-        frame.extend_from_slice(&(compressed.len() as u32).to_le_bytes());
-        frame.extend_from_slice(&crc32c::crc32c(&compressed).to_le_bytes());
-        frame.extend_from_slice(&compressed);
-        self.file.write_all(&frame).map_err(|e| write_err(&self.path, e))?;
-        self.file.sync_data().map_err(|e| write_err(&self.path, e))?;
+        self.file
+            .write_all(frame)
+            .map_err(|e| write_err(&self.path, e))?;
+        self.file
+            .sync_data()
+            .map_err(|e| write_err(&self.path, e))?;
         self.size += frame.len() as u64;
         Ok(())
     }
+}
+
+/// Compresses a batch of records into one archive frame (done off the
+/// writer thread; [`ArchiveWriter::write_frame`] appends it).
+pub fn encode_frame(records: &[&RawRecord]) -> std::io::Result<Vec<u8>> {
+    let mut plain = Vec::new();
+    let count = records.iter().filter(|r| r.body.is_ok()).count();
+    put_varint(&mut plain, count as u64);
+    for record in records {
+        let Ok(body) = &record.body else { continue };
+        put_bytes(&mut plain, record.source.file.as_bytes());
+        put_varint(&mut plain, record.source.line.map_or(0, |l| l + 1));
+        put_varint(&mut plain, record.source.entry.map_or(0, |e| e + 1));
+        put_bytes(&mut plain, record.dir.as_bytes());
+        put_bytes(
+            &mut plain,
+            record.full_url.as_deref().unwrap_or("").as_bytes(),
+        );
+        put_bytes(&mut plain, body);
+    }
+    let compressed = zstd::bulk::compress(&plain, 1)?;
+    let mut frame = Vec::with_capacity(compressed.len() + 8);
+    frame.extend_from_slice(&(compressed.len() as u32).to_le_bytes());
+    frame.extend_from_slice(&crc32c::crc32c(&compressed).to_le_bytes());
+    frame.extend_from_slice(&compressed);
+    Ok(frame)
 }
 
 fn put_varint(out: &mut Vec<u8>, mut v: u64) {
@@ -185,7 +208,13 @@ pub fn read_archive(
             })?;
         let mut rest = bytes.as_slice();
         while !rest.is_empty() {
-            let problem = |what: &str| format!("{}: {what} at byte {}", path.display(), bytes.len() - rest.len());
+            let problem = |what: &str| {
+                format!(
+                    "{}: {what} at byte {}",
+                    path.display(),
+                    bytes.len() - rest.len()
+                )
+            };
             if rest.len() < 8 {
                 scan.problems.push(problem("torn frame header"));
                 break;

@@ -38,8 +38,54 @@ impl std::fmt::Display for Reject {
 /// Shorthand.
 pub type Checked<T> = Result<T, Reject>;
 
-/// Longest string accepted in a record (a guard against absurd input).
-pub const MAX_STRING_BYTES: usize = 16 << 20;
+/// Longest string accepted anywhere in a record.
+pub const MAX_STRING_BYTES: usize = 4 << 20;
+/// Deepest nesting of objects and arrays accepted in a record.
+pub const MAX_DEPTH: usize = 64;
+
+/// Checks the limits that apply to the whole record, read or not by the
+/// mapping: nesting depth and string length (keys included).
+pub fn check_limits(root: &Json) -> Checked<()> {
+    let mut stack: Vec<(&Json, usize)> = vec![(root, 1)];
+    while let Some((value, depth)) = stack.pop() {
+        match value {
+            Json::String(s) if s.len() > MAX_STRING_BYTES => {
+                return Err(Reject::at(
+                    "",
+                    format!(
+                        "a string of {} bytes exceeds the {MAX_STRING_BYTES} byte limit",
+                        s.len()
+                    ),
+                ));
+            }
+            Json::Array(items) => {
+                if depth > MAX_DEPTH {
+                    return Err(Reject::at(
+                        "",
+                        format!("nesting deeper than {MAX_DEPTH} levels"),
+                    ));
+                }
+                stack.extend(items.iter().map(|v| (v, depth + 1)));
+            }
+            Json::Object(map) => {
+                if depth > MAX_DEPTH {
+                    return Err(Reject::at(
+                        "",
+                        format!("nesting deeper than {MAX_DEPTH} levels"),
+                    ));
+                }
+                for (key, v) in map {
+                    if key.len() > MAX_STRING_BYTES {
+                        return Err(Reject::at("", "an object key exceeds the string limit"));
+                    }
+                    stack.push((v, depth + 1));
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
 
 fn kind(v: &Json) -> &'static str {
     match v {
@@ -52,38 +98,53 @@ fn kind(v: &Json) -> &'static str {
     }
 }
 
-/// A JSON object with its path.
-#[derive(Clone, Copy)]
-pub struct Obj<'a> {
-    map: &'a Map<String, Json>,
-    path: &'a str,
+/// Where an element sits in a resource, built only when an error needs it:
+/// each level borrows its parent, so walking into a resource allocates
+/// nothing.
+#[derive(Clone, Copy, Debug)]
+pub enum JsonPath<'a> {
+    /// The resource (its type name).
+    Root(&'a str),
+    /// A field of an object.
+    Field(&'a JsonPath<'a>, &'a str),
+    /// An element of an array field.
+    Index(&'a JsonPath<'a>, &'a str, usize),
 }
 
-/// A JSON object with an owned path (for nested elements).
-pub struct Node<'a> {
-    map: &'a Map<String, Json>,
-    path: String,
-}
-
-impl<'a> Node<'a> {
-    /// Borrows as an [`Obj`].
-    pub fn obj(&self) -> Obj<'_> {
-        Obj {
-            map: self.map,
-            path: &self.path,
+impl std::fmt::Display for JsonPath<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            JsonPath::Root(name) => f.write_str(name),
+            JsonPath::Field(parent, key) => write!(f, "{parent}.{key}"),
+            JsonPath::Index(parent, key, i) => write!(f, "{parent}.{key}[{i}]"),
         }
     }
 }
 
+/// A JSON object with its path.
+#[derive(Clone, Copy)]
+pub struct Obj<'a> {
+    map: &'a Map<String, Json>,
+    path: JsonPath<'a>,
+}
+
 impl<'a> Obj<'a> {
     /// Wraps a top-level object.
-    pub fn root(map: &'a Map<String, Json>, path: &'a str) -> Obj<'a> {
-        Obj { map, path }
+    pub fn root(map: &'a Map<String, Json>, name: &'a str) -> Obj<'a> {
+        Obj {
+            map,
+            path: JsonPath::Root(name),
+        }
     }
 
-    /// The path of this object.
-    pub fn path(&self) -> &str {
-        self.path
+    /// The path of this object, as text.
+    pub fn path(&self) -> String {
+        self.path.to_string()
+    }
+
+    /// The underlying JSON object.
+    pub fn raw(&self) -> &'a Map<String, Json> {
+        self.map
     }
 
     fn child_path(&self, key: &str) -> String {
@@ -98,7 +159,10 @@ impl<'a> Obj<'a> {
     }
 
     fn wrong(&self, key: &str, expected: &str, found: &Json) -> Reject {
-        Reject::at(self.child_path(key), format!("expected {expected}, found {}", kind(found)))
+        Reject::at(
+            self.child_path(key),
+            format!("expected {expected}, found {}", kind(found)),
+        )
     }
 
     /// A string field.
@@ -109,18 +173,17 @@ impl<'a> Obj<'a> {
                 if s.len() > MAX_STRING_BYTES {
                     return Err(Reject::at(
                         self.child_path(key),
-                        format!("string of {} bytes exceeds the {} byte limit", s.len(), MAX_STRING_BYTES),
+                        format!(
+                            "string of {} bytes exceeds the {} byte limit",
+                            s.len(),
+                            MAX_STRING_BYTES
+                        ),
                     ));
                 }
                 Ok(Some(s.as_str()).filter(|s| !s.is_empty()))
             }
             Some(v) => Err(self.wrong(key, "a string", v)),
         }
-    }
-
-    /// A string field as a graph value.
-    pub fn string_value(&self, key: &str) -> Checked<Option<crate::Value>> {
-        Ok(self.str(key)?.map(crate::Value::from))
     }
 
     /// A boolean field.
@@ -154,19 +217,19 @@ impl<'a> Obj<'a> {
     }
 
     /// An object field.
-    pub fn obj(&self, key: &str) -> Checked<Option<Node<'a>>> {
+    pub fn obj<'s>(&'s self, key: &'s str) -> Checked<Option<Obj<'s>>> {
         match self.get(key) {
             None => Ok(None),
-            Some(Json::Object(map)) => Ok(Some(Node {
+            Some(Json::Object(map)) => Ok(Some(Obj {
                 map,
-                path: self.child_path(key),
+                path: JsonPath::Field(&self.path, key),
             })),
             Some(v) => Err(self.wrong(key, "an object", v)),
         }
     }
 
     /// An array of objects (a single object is refused, as FHIR JSON requires arrays).
-    pub fn objs(&self, key: &str) -> Checked<Vec<Node<'a>>> {
+    pub fn objs<'s>(&'s self, key: &'s str) -> Checked<Vec<Obj<'s>>> {
         match self.get(key) {
             None => Ok(Vec::new()),
             Some(Json::Array(items)) => items
@@ -174,9 +237,9 @@ impl<'a> Obj<'a> {
                 .enumerate()
                 .filter(|(_, item)| !item.is_null())
                 .map(|(i, item)| match item {
-                    Json::Object(map) => Ok(Node {
+                    Json::Object(map) => Ok(Obj {
                         map,
-                        path: format!("{}.{key}[{i}]", self.path),
+                        path: JsonPath::Index(&self.path, key, i),
                     }),
                     other => Err(Reject::at(
                         format!("{}.{key}[{i}]", self.path),
@@ -189,7 +252,7 @@ impl<'a> Obj<'a> {
     }
 
     /// The first object of an array field.
-    pub fn first(&self, key: &str) -> Checked<Option<Node<'a>>> {
+    pub fn first<'s>(&'s self, key: &'s str) -> Checked<Option<Obj<'s>>> {
         Ok(self.objs(key)?.into_iter().next())
     }
 
@@ -217,9 +280,12 @@ impl<'a> Obj<'a> {
     pub fn datetime(&self, key: &str) -> Checked<Option<DateTime<FixedOffset>>> {
         match self.str(key)? {
             None => Ok(None),
-            Some(text) => parse_fhir_datetime(text)
-                .map(Some)
-                .ok_or_else(|| Reject::at(self.child_path(key), format!("`{text}` is not a FHIR dateTime"))),
+            Some(text) => parse_fhir_datetime(text).map(Some).ok_or_else(|| {
+                Reject::at(
+                    self.child_path(key),
+                    format!("`{text}` is not a FHIR dateTime"),
+                )
+            }),
         }
     }
 
@@ -227,9 +293,9 @@ impl<'a> Obj<'a> {
     pub fn date(&self, key: &str) -> Checked<Option<NaiveDate>> {
         match self.str(key)? {
             None => Ok(None),
-            Some(text) => parse_fhir_date(text)
-                .map(Some)
-                .ok_or_else(|| Reject::at(self.child_path(key), format!("`{text}` is not a FHIR date"))),
+            Some(text) => parse_fhir_date(text).map(Some).ok_or_else(|| {
+                Reject::at(self.child_path(key), format!("`{text}` is not a FHIR date"))
+            }),
         }
     }
 }
@@ -264,7 +330,8 @@ pub fn parse_fhir_datetime(text: &str) -> Option<DateTime<FixedOffset>> {
     }
     let date = parse_fhir_date(text)?;
     let utc = FixedOffset::east_opt(0)?;
-    utc.from_local_datetime(&date.and_hms_opt(0, 0, 0)?).single()
+    utc.from_local_datetime(&date.and_hms_opt(0, 0, 0)?)
+        .single()
 }
 
 /// What a reference points at.
@@ -296,14 +363,12 @@ pub struct Reference {
 
 /// Parses a Reference element. `Ok(None)` for references that name nothing
 /// resolvable in the graph: display-only, or contained (`#id`).
-pub fn parse_reference(node: &Node<'_>) -> Checked<Option<Reference>> {
-    let obj = node.obj();
+pub fn parse_reference(obj: &Obj<'_>) -> Checked<Option<Reference>> {
     if let Some(text) = obj.str("reference")? {
         return parse_reference_text(text)
             .map_err(|reason| Reject::at(format!("{}.reference", obj.path()), reason));
     }
-    if let Some(identifier) = obj.obj("identifier")? {
-        let id = identifier.obj();
+    if let Some(id) = obj.obj("identifier")? {
         let system = id.str("system")?;
         let value = id.str("value")?;
         return match (system, value) {
@@ -337,13 +402,19 @@ pub fn parse_reference_text(text: &str) -> Result<Option<Reference>, String> {
     if let Some((resource_type, query)) = text.split_once('?') {
         let resource_type = resource_type.rsplit('/').next().unwrap_or(resource_type);
         if !crate::fhir::resource_types::is_resource_type(resource_type) {
-            return Err(format!("`{resource_type}` in reference `{text}` is not a FHIR resource type"));
+            return Err(format!(
+                "`{resource_type}` in reference `{text}` is not a FHIR resource type"
+            ));
         }
         let Some(identifier) = query.strip_prefix("identifier=") else {
-            return Err(format!("conditional reference `{text}` is not by identifier"));
+            return Err(format!(
+                "conditional reference `{text}` is not by identifier"
+            ));
         };
         if !identifier.contains('|') || identifier.ends_with('|') || identifier.starts_with('|') {
-            return Err(format!("conditional reference `{text}` needs identifier=system|value"));
+            return Err(format!(
+                "conditional reference `{text}` needs identifier=system|value"
+            ));
         }
         return Ok(Some(Reference {
             resource_type: Some(resource_type.to_owned()),
@@ -374,10 +445,18 @@ mod tests {
 
     #[test]
     fn reference_forms() {
-        let id = |t: &str| parse_reference_text(t).expect("valid").expect("some").target;
+        let id = |t: &str| {
+            parse_reference_text(t)
+                .expect("valid")
+                .expect("some")
+                .target
+        };
         assert_eq!(id("urn:uuid:abc"), RefTarget::Id("abc".into()));
         assert_eq!(id("Patient/p1"), RefTarget::Id("p1".into()));
-        assert_eq!(id("http://x.org/fhir/Patient/p1/_history/2"), RefTarget::Id("p1".into()));
+        assert_eq!(
+            id("http://x.org/fhir/Patient/p1/_history/2"),
+            RefTarget::Id("p1".into())
+        );
         assert_eq!(
             id("Practitioner?identifier=http://hl7.org/fhir/sid/us-npi|999"),
             RefTarget::Identifier("http://hl7.org/fhir/sid/us-npi|999".into())
@@ -391,7 +470,10 @@ mod tests {
     #[test]
     fn dates() {
         assert_eq!(parse_fhir_date("1970"), NaiveDate::from_ymd_opt(1970, 1, 1));
-        assert_eq!(parse_fhir_date("1970-02-03"), NaiveDate::from_ymd_opt(1970, 2, 3));
+        assert_eq!(
+            parse_fhir_date("1970-02-03"),
+            NaiveDate::from_ymd_opt(1970, 2, 3)
+        );
         assert_eq!(parse_fhir_date("1970-13"), None);
         assert!(parse_fhir_datetime("2020-01-02T03:04:05-05:00").is_some());
         assert!(parse_fhir_datetime("2020-01-02").is_some());

@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
@@ -73,7 +74,7 @@ pub struct LoadOptions {
 impl Default for LoadOptions {
     fn default() -> Self {
         LoadOptions {
-            batch_size: 2_000,
+            batch_size: 5_000,
             rejects_path: None,
             archive_dir: None,
             keep_rejections: 100,
@@ -209,6 +210,46 @@ pub struct Progress {
     pub records: u64,
 }
 
+/// A file finished by the reader thread.
+#[derive(Clone, Copy, Debug)]
+struct FileDone {
+    bytes: u64,
+    records: u64,
+}
+
+/// A batch parsed and mapped off the writer thread.
+struct Prepared {
+    accepted: Vec<(Arc<str>, Mapped)>,
+    rejected: Vec<Rejection>,
+    /// The accepted records as received, for the raw archive.
+    raw: Vec<RawRecord>,
+    file_done: Option<FileDone>,
+}
+
+/// Parses and maps a batch (pure: runs on the reader thread).
+fn prepare(records: Vec<RawRecord>, archive: bool, file_done: Option<FileDone>) -> Prepared {
+    let mut accepted = Vec::with_capacity(records.len());
+    let mut raw = Vec::with_capacity(if archive { records.len() } else { 0 });
+    let mut rejected = Vec::new();
+    for record in records {
+        match parse_and_map(&record) {
+            Ok(mapped) => {
+                accepted.push((record.dir.clone(), mapped));
+                if archive {
+                    raw.push(record);
+                }
+            }
+            Err(rejection) => rejected.push(*rejection),
+        }
+    }
+    Prepared {
+        accepted,
+        rejected,
+        raw,
+        file_done,
+    }
+}
+
 /// Loads FHIR records into a database.
 pub struct Loader<'db> {
     db: &'db Database,
@@ -241,8 +282,15 @@ impl<'db> Loader<'db> {
         })
     }
 
-    /// Loads files and directories.
-    pub fn load_paths(&mut self, paths: &[PathBuf], progress: &mut dyn FnMut(Progress)) -> Result<(), FhirError> {
+    /// Loads files and directories. Reading, parsing, mapping and archive
+    /// compression run on a second thread while this one applies and
+    /// commits the previous batch.
+    pub fn load_paths(
+        &mut self,
+        paths: &[PathBuf],
+        progress: &mut dyn FnMut(Progress),
+    ) -> Result<(), FhirError> {
+        self.flush()?;
         let (files, skipped) = expand_inputs(paths)?;
         self.report.skipped_files.extend(skipped);
         let mut state = Progress {
@@ -254,28 +302,68 @@ impl<'db> Loader<'db> {
             ..Progress::default()
         };
         progress(state);
-        for file in &files {
-            let mut records = state.records;
-            let bytes = read_file(file, &mut |record| {
-                records += 1;
-                self.push(record)?;
-                if records % 4096 == 0 {
-                    progress(Progress { records, ..state });
+        let batch_size = self.options.batch_size.max(1);
+        let archive = self.archive.is_some();
+        std::thread::scope(|scope| {
+            let (sender, receiver) =
+                std::sync::mpsc::sync_channel::<Result<Prepared, FhirError>>(2);
+            scope.spawn(move || {
+                let mut batch = Vec::with_capacity(batch_size);
+                let mut records = 0u64;
+                for file in &files {
+                    let result = read_file(file, &mut |record| {
+                        records += 1;
+                        batch.push(record);
+                        if batch.len() >= batch_size {
+                            let prepared = prepare(std::mem::take(&mut batch), archive, None);
+                            if sender.send(Ok(prepared)).is_err() {
+                                return Err(FhirError::Input {
+                                    path: file.clone(),
+                                    reason: "the load was stopped".into(),
+                                });
+                            }
+                        }
+                        Ok(())
+                    });
+                    match result {
+                        Ok(bytes) => {
+                            let done = FileDone { bytes, records };
+                            let prepared = prepare(std::mem::take(&mut batch), archive, Some(done));
+                            if sender.send(Ok(prepared)).is_err() {
+                                return;
+                            }
+                        }
+                        Err(e) => {
+                            let _ = sender.send(Err(e));
+                            return;
+                        }
+                    }
                 }
-                Ok(())
-            })?;
-            state.records = records;
-            state.files_done += 1;
-            state.bytes_done += bytes;
-            self.report.files += 1;
-            self.report.bytes += bytes;
-            progress(state);
-        }
-        Ok(())
+            });
+            for message in receiver {
+                let prepared = message?;
+                let done = prepared.file_done;
+                self.commit_prepared(prepared)?;
+                if let Some(done) = done {
+                    state.files_done += 1;
+                    state.bytes_done += done.bytes;
+                    state.records = done.records;
+                    self.report.files += 1;
+                    self.report.bytes += done.bytes;
+                }
+                progress(state);
+            }
+            Ok(())
+        })
     }
 
     /// Loads an in-memory document (an HTTP request body).
-    pub fn load_bytes(&mut self, name: &str, kind: InputKind, bytes: Vec<u8>) -> Result<(), FhirError> {
+    pub fn load_bytes(
+        &mut self,
+        name: &str,
+        kind: InputKind,
+        bytes: Vec<u8>,
+    ) -> Result<(), FhirError> {
         self.report.bytes += bytes.len() as u64;
         read_bytes(name, kind, bytes, &mut |record| self.push(record))
     }
@@ -302,43 +390,52 @@ impl<'db> Loader<'db> {
             return Ok(());
         }
         let batch = std::mem::take(&mut self.batch);
-        let mut accepted: Vec<(&RawRecord, Mapped)> = Vec::with_capacity(batch.len());
-        let mut rejected: Vec<Rejection> = Vec::new();
-        for record in &batch {
-            match parse_and_map(record) {
-                Ok(mapped) => accepted.push((record, mapped)),
-                Err(rejection) => rejected.push(rejection),
-            }
+        let prepared = prepare(batch, self.archive.is_some(), None);
+        self.commit_prepared(prepared)
+    }
+
+    /// Archives and applies a prepared batch in one transaction.
+    fn commit_prepared(&mut self, prepared: Prepared) -> Result<(), FhirError> {
+        if prepared.accepted.is_empty() && prepared.rejected.is_empty() {
+            return Ok(());
         }
         if let Some(archive) = &mut self.archive {
-            let records: Vec<&RawRecord> = accepted.iter().map(|(r, _)| *r).collect();
+            let records: Vec<&RawRecord> = prepared.raw.iter().collect();
             archive.append(&records)?;
         }
         let mut stats = ApplyStats::default();
         let mut deferred = Vec::new();
-        {
+        if !prepared.accepted.is_empty() {
             let mut txn = self.db.begin_write();
             let mut applier = Applier::new(&mut txn, &mut stats, false);
-            for (record, mapped) in &accepted {
-                deferred.extend(applier.apply(mapped, &record.dir)?);
+            for (dir, mapped) in &prepared.accepted {
+                deferred.extend(applier.apply(mapped, dir)?);
             }
             txn.commit()?;
+            self.report.batches += 1;
         }
         // Count only what is committed.
-        self.report.batches += 1;
         self.merge_stats(&stats);
         self.deferred.extend(deferred);
-        for (_, mapped) in &accepted {
+        for (_, mapped) in &prepared.accepted {
             self.report.records_read += 1;
             self.report.records_loaded += 1;
-            let counts = self.report.by_type.entry(mapped.resource_type.clone()).or_default();
+            let counts = self
+                .report
+                .by_type
+                .entry(mapped.resource_type.clone())
+                .or_default();
             counts.read += 1;
             counts.loaded += 1;
             for skipped in &mapped.skipped {
-                *self.report.skipped.entry((*skipped).to_owned()).or_default() += 1;
+                *self
+                    .report
+                    .skipped
+                    .entry((*skipped).to_owned())
+                    .or_default() += 1;
             }
         }
-        for rejection in rejected {
+        for rejection in prepared.rejected {
             self.reject(rejection)?;
         }
         Ok(())
@@ -417,7 +514,8 @@ impl<'db> Loader<'db> {
         }
         if let Some(out) = &mut self.rejects {
             let path = self.report.rejects_file.clone().unwrap_or_default();
-            out.flush().map_err(|e| FhirError::Write { path, source: e })?;
+            out.flush()
+                .map_err(|e| FhirError::Write { path, source: e })?;
         }
         self.report.seconds = self.started.elapsed().as_secs_f64();
         self.report.records_per_second = if self.report.seconds > 0.0 {
@@ -429,7 +527,12 @@ impl<'db> Loader<'db> {
     }
 }
 
-fn rejection(source: &SourceRef, resource_type: Option<String>, id: Option<String>, reject: Reject) -> Rejection {
+fn rejection(
+    source: &SourceRef,
+    resource_type: Option<String>,
+    id: Option<String>,
+    reject: Reject,
+) -> Rejection {
     Rejection {
         file: source.file.to_string(),
         line: source.line,
@@ -442,10 +545,17 @@ fn rejection(source: &SourceRef, resource_type: Option<String>, id: Option<Strin
 }
 
 /// Parses and maps one record.
-pub fn parse_and_map(record: &RawRecord) -> Result<Mapped, Rejection> {
+pub fn parse_and_map(record: &RawRecord) -> Result<Mapped, Box<Rejection>> {
     let body = match &record.body {
         Ok(body) => body,
-        Err(reason) => return Err(rejection(&record.source, None, None, Reject::at("", reason.clone()))),
+        Err(reason) => {
+            return Err(Box::new(rejection(
+                &record.source,
+                None,
+                None,
+                Reject::at("", reason.clone()),
+            )))
+        }
     };
     let json: serde_json::Value = match serde_json::from_slice(body) {
         Ok(json) => json,
@@ -455,13 +565,39 @@ pub fn parse_and_map(record: &RawRecord) -> Result<Mapped, Rejection> {
             } else {
                 format!("invalid JSON: {e}")
             };
-            return Err(rejection(&record.source, None, None, Reject::at("", reason)));
+            return Err(Box::new(rejection(
+                &record.source,
+                None,
+                None,
+                Reject::at("", reason),
+            )));
         }
     };
+    if let Err(reject) = super::json::check_limits(&json) {
+        let resource_type = json
+            .get("resourceType")
+            .and_then(|v| v.as_str())
+            .map(str::to_owned);
+        let id = json.get("id").and_then(|v| v.as_str()).map(str::to_owned);
+        return Err(Box::new(rejection(
+            &record.source,
+            resource_type,
+            id,
+            reject,
+        )));
+    }
     let serde_json::Value::Object(map) = &json else {
-        return Err(rejection(&record.source, None, None, Reject::at("", "a resource must be a JSON object")));
+        return Err(Box::new(rejection(
+            &record.source,
+            None,
+            None,
+            Reject::at("", "a resource must be a JSON object"),
+        )));
     };
-    let resource_type = map.get("resourceType").and_then(|v| v.as_str()).map(str::to_owned);
+    let resource_type = map
+        .get("resourceType")
+        .and_then(|v| v.as_str())
+        .map(str::to_owned);
     let id = map.get("id").and_then(|v| v.as_str()).map(str::to_owned);
     map_resource(
         map,
@@ -469,7 +605,7 @@ pub fn parse_and_map(record: &RawRecord) -> Result<Mapped, Rejection> {
             full_url: record.full_url.as_deref(),
         },
     )
-    .map_err(|reject| rejection(&record.source, resource_type, id, reject))
+    .map_err(|reject| Box::new(rejection(&record.source, resource_type, id, reject)))
 }
 
 /// Loads `paths` into `db` in one go.
@@ -483,4 +619,3 @@ pub fn load_paths(
     loader.load_paths(paths, progress)?;
     loader.finish()
 }
-

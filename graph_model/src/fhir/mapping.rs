@@ -10,12 +10,12 @@ use std::sync::Arc;
 use serde_json::{Map, Value as Json};
 
 use super::geo::{city_key, collapse_whitespace, lookup_state, title_case};
-use super::json::{parse_reference, Checked, Node, Obj, RefTarget, Reject};
+use super::json::{parse_reference, Checked, Obj, RefTarget, Reject};
 use crate::value::Value;
 
 /// Code system URIs.
 pub mod systems {
-    /// RxNorm.
+    /// `RxNorm`.
     pub const RXNORM: &str = "http://www.nlm.nih.gov/research/umls/rxnorm";
     /// SNOMED CT.
     pub const SNOMED: &str = "http://snomed.info/sct";
@@ -26,7 +26,8 @@ pub mod systems {
     /// US Core race extension.
     pub const US_CORE_RACE: &str = "http://hl7.org/fhir/us/core/StructureDefinition/us-core-race";
     /// US Core ethnicity extension.
-    pub const US_CORE_ETHNICITY: &str = "http://hl7.org/fhir/us/core/StructureDefinition/us-core-ethnicity";
+    pub const US_CORE_ETHNICITY: &str =
+        "http://hl7.org/fhir/us/core/StructureDefinition/us-core-ethnicity";
     /// Geolocation extension.
     pub const GEOLOCATION: &str = "http://hl7.org/fhir/StructureDefinition/geolocation";
 }
@@ -129,7 +130,7 @@ pub struct RelIntent {
     pub props: Vec<(&'static str, Value)>,
 }
 
-/// An ExplanationOfBenefit's payer, used when its Claim names none.
+/// An `ExplanationOfBenefit`'s payer, used when its Claim names none.
 #[derive(Clone, Debug)]
 pub struct EobPayer {
     /// The Claim's id.
@@ -149,7 +150,7 @@ pub struct Mapped {
     pub nodes: Vec<NodeIntent>,
     /// Relationships to upsert.
     pub rels: Vec<RelIntent>,
-    /// The payer of an ExplanationOfBenefit.
+    /// The payer of an `ExplanationOfBenefit`.
     pub eob_payer: Option<EobPayer>,
     /// Parts of the resource that could not become graph data (counted in
     /// the report), e.g. "Condition without a SNOMED CT code".
@@ -182,6 +183,9 @@ pub fn map_resource(resource: &Map<String, Json>, ctx: &MapContext<'_>) -> Check
         ));
     }
     let obj = Obj::root(resource, &resource_type);
+    if resource.get("id").and_then(Json::as_str) == Some("") {
+        return Err(Reject::at(format!("{resource_type}.id"), "empty"));
+    }
     let id: Arc<str> = match obj.str("id")? {
         Some(id) => Arc::from(id),
         None => match ctx.full_url.and_then(|u| u.strip_prefix("urn:uuid:")) {
@@ -214,32 +218,43 @@ pub fn map_resource(resource: &Map<String, Json>, ctx: &MapContext<'_>) -> Check
 
 // ----- shared element readers -----
 
-/// The first coding of a CodeableConcept whose system is `system`:
+/// The first coding of a `CodeableConcept` whose system is `system`:
 /// (code, display).
-fn coding_with_system(concept: &Node<'_>, system: &str) -> Checked<Option<(String, Option<String>)>> {
-    for coding in concept.obj().objs("coding")? {
-        let c = coding.obj();
+fn coding_with_system(
+    concept: &Obj<'_>,
+    system: &str,
+) -> Checked<Option<(String, Option<String>)>> {
+    for coding in concept.objs("coding")? {
+        let c = coding;
         if c.str("system")? == Some(system) {
             if let Some(code) = c.str("code")? {
-                return Ok(Some((code.to_owned(), c.str("display")?.map(str::to_owned))));
+                return Ok(Some((
+                    code.to_owned(),
+                    c.str("display")?.map(str::to_owned),
+                )));
             }
         }
     }
     Ok(None)
 }
 
-/// The first coding of a CodeableConcept: (code, display, system).
-fn first_coding(concept: &Node<'_>) -> Checked<Option<(Option<String>, Option<String>)>> {
-    Ok(match concept.obj().first("coding")? {
-        Some(c) => {
-            let c = c.obj();
-            Some((c.str("code")?.map(str::to_owned), c.str("display")?.map(str::to_owned)))
-        }
+/// The first coding of a `CodeableConcept`: (code, display, system).
+fn first_coding(concept: &Obj<'_>) -> Checked<Option<(Option<String>, Option<String>)>> {
+    Ok(match concept.first("coding")? {
+        Some(c) => Some((
+            c.str("code")?.map(str::to_owned),
+            c.str("display")?.map(str::to_owned),
+        )),
         None => None,
     })
 }
 
-fn concept_node(label: &'static str, system: &str, code: String, display: Option<String>) -> NodeIntent {
+fn concept_node(
+    label: &'static str,
+    system: &str,
+    code: String,
+    display: Option<String>,
+) -> NodeIntent {
     let mut n = NodeIntent::keyed(label, "code", code);
     n.concept = true;
     n.prop("display", display);
@@ -247,12 +262,12 @@ fn concept_node(label: &'static str, system: &str, code: String, display: Option
     n
 }
 
-/// The display name of a HumanName list, as "Given Family".
+/// The display name of a `HumanName` list, as "Given Family".
 fn person_name(obj: Obj<'_>) -> Checked<(Option<String>, Option<String>, Option<String>)> {
     let names = obj.objs("name")?;
     let mut chosen = None;
     for n in &names {
-        if n.obj().str("use")? == Some("official") {
+        if n.str("use")? == Some("official") {
             chosen = Some(n);
             break;
         }
@@ -260,9 +275,9 @@ fn person_name(obj: Obj<'_>) -> Checked<(Option<String>, Option<String>, Option<
     let Some(name) = chosen.or(names.first()) else {
         return Ok((None, None, None));
     };
-    let given = name.obj().strs("given")?.join(" ");
+    let given = name.strs("given")?.join(" ");
     let given = (!given.is_empty()).then_some(given);
-    let family = name.obj().str("family")?.map(str::to_owned);
+    let family = name.str("family")?.map(str::to_owned);
     let full = match (&given, &family) {
         (Some(g), Some(f)) => Some(format!("{g} {f}")),
         (Some(g), None) => Some(g.clone()),
@@ -276,7 +291,7 @@ fn person_name(obj: Obj<'_>) -> Checked<(Option<String>, Option<String>, Option<
 fn identifiers(obj: Obj<'_>) -> Checked<Vec<Arc<str>>> {
     let mut out = Vec::new();
     for ident in obj.objs("identifier")? {
-        let i = ident.obj();
+        let i = ident;
         if let (Some(system), Some(value)) = (i.str("system")?, i.str("value")?) {
             out.push(Arc::from(format!("{system}|{value}")));
         }
@@ -286,7 +301,7 @@ fn identifiers(obj: Obj<'_>) -> Checked<Vec<Arc<str>>> {
 
 fn identifier_value(obj: Obj<'_>, system: &str) -> Checked<Option<String>> {
     for ident in obj.objs("identifier")? {
-        let i = ident.obj();
+        let i = ident;
         if i.str("system")? == Some(system) {
             return Ok(i.str("value")?.map(str::to_owned));
         }
@@ -296,10 +311,10 @@ fn identifier_value(obj: Obj<'_>, system: &str) -> Checked<Option<String>> {
 
 fn identifier_with_type(obj: Obj<'_>, type_code: &str) -> Checked<Option<String>> {
     for ident in obj.objs("identifier")? {
-        let i = ident.obj();
+        let i = ident;
         if let Some(t) = i.obj("type")? {
-            for coding in t.obj().objs("coding")? {
-                if coding.obj().str("code")? == Some(type_code) {
+            for coding in t.objs("coding")? {
+                if coding.str("code")? == Some(type_code) {
                     return Ok(i.str("value")?.map(str::to_owned));
                 }
             }
@@ -310,11 +325,11 @@ fn identifier_with_type(obj: Obj<'_>, type_code: &str) -> Checked<Option<String>
 
 /// A reference field resolved to an endpoint of `default_label` (or of the
 /// type the reference names, when that is one of `allowed`).
-fn reference_endpoint(field: Option<Node<'_>>, label: &'static str) -> Checked<Option<Endpoint>> {
+fn reference_endpoint(field: Option<Obj<'_>>, label: &'static str) -> Checked<Option<Endpoint>> {
     reference_endpoint_typed(field, label, label)
 }
 
-fn id_of_reference(field: Option<Node<'_>>) -> Checked<Option<Arc<str>>> {
+fn id_of_reference(field: Option<Obj<'_>>) -> Checked<Option<Arc<str>>> {
     let Some(field) = field else { return Ok(None) };
     Ok(match parse_reference(&field)? {
         Some(r) => match r.target {
@@ -335,7 +350,11 @@ fn rel(rel_type: &'static str, from: Endpoint, to: Endpoint) -> RelIntent {
     }
 }
 
-fn push_prop(props: &mut Vec<(&'static str, Value)>, name: &'static str, value: Option<impl Into<Value>>) {
+fn push_prop(
+    props: &mut Vec<(&'static str, Value)>,
+    name: &'static str,
+    value: Option<impl Into<Value>>,
+) {
     if let Some(v) = value {
         let v = v.into();
         if !v.is_null() {
@@ -347,7 +366,7 @@ fn push_prop(props: &mut Vec<(&'static str, Value)>, name: &'static str, value: 
 /// Geography of the first address: City/State/Country nodes and
 /// `rel_type` from `subject`. Returns (postalCode, latitude, longitude).
 fn map_address(
-    address: Option<Node<'_>>,
+    address: Option<Obj<'_>>,
     subject: Endpoint,
     rel_type: &'static str,
     m: &mut Mapped,
@@ -355,14 +374,14 @@ fn map_address(
     let Some(address) = address else {
         return Ok((None, None, None));
     };
-    let a = address.obj();
+    let a = address;
     let postal = a.str("postalCode")?.map(str::to_owned);
     let mut lat = None;
     let mut lon = None;
     for ext in a.objs("extension")? {
-        if ext.obj().str("url")? == Some(systems::GEOLOCATION) {
-            for sub in ext.obj().objs("extension")? {
-                let s = sub.obj();
+        if ext.str("url")? == Some(systems::GEOLOCATION) {
+            for sub in ext.objs("extension")? {
+                let s = sub;
                 match s.str("url")? {
                     Some("latitude") => lat = s.f64("valueDecimal")?,
                     Some("longitude") => lon = s.f64("valueDecimal")?,
@@ -371,9 +390,15 @@ fn map_address(
             }
         }
     }
-    let city = a.str("city")?.map(collapse_whitespace).filter(|c| !c.is_empty());
+    let city = a
+        .str("city")?
+        .map(collapse_whitespace)
+        .filter(|c| !c.is_empty());
     let state = a.str("state")?.and_then(lookup_state);
-    let country = a.str("country")?.map(collapse_whitespace).filter(|c| !c.is_empty());
+    let country = a
+        .str("country")?
+        .map(collapse_whitespace)
+        .filter(|c| !c.is_empty());
     let country = country.unwrap_or_else(|| "US".to_owned()).to_uppercase();
     if let (Some(city), Some((state_code, state_name))) = (city, state) {
         let city_index = m.nodes.len();
@@ -387,19 +412,28 @@ fn map_address(
         m.nodes.push(state_node);
         let country_index = m.nodes.len();
         m.nodes.push(NodeIntent::keyed("Country", "code", country));
-        m.rels.push(rel(rel_type, subject, Endpoint::Own(city_index)));
-        m.rels.push(rel("IN_STATE", Endpoint::Own(city_index), Endpoint::Own(state_index)));
-        m.rels.push(rel("IN_COUNTRY", Endpoint::Own(state_index), Endpoint::Own(country_index)));
+        m.rels
+            .push(rel(rel_type, subject, Endpoint::Own(city_index)));
+        m.rels.push(rel(
+            "IN_STATE",
+            Endpoint::Own(city_index),
+            Endpoint::Own(state_index),
+        ));
+        m.rels.push(rel(
+            "IN_COUNTRY",
+            Endpoint::Own(state_index),
+            Endpoint::Own(country_index),
+        ));
     }
     Ok((postal, lat, lon))
 }
 
 fn extension_text(obj: Obj<'_>, url: &str) -> Checked<Option<String>> {
     for ext in obj.objs("extension")? {
-        if ext.obj().str("url")? == Some(url) {
-            for sub in ext.obj().objs("extension")? {
-                if sub.obj().str("url")? == Some("text") {
-                    return Ok(sub.obj().str("valueString")?.map(str::to_owned));
+        if ext.str("url")? == Some(url) {
+            for sub in ext.objs("extension")? {
+                if sub.str("url")? == Some("text") {
+                    return Ok(sub.str("valueString")?.map(str::to_owned));
                 }
             }
         }
@@ -419,10 +453,16 @@ fn map_patient(obj: Obj<'_>, id: &Arc<str>, m: &mut Mapped) -> Checked<()> {
     n.prop("birthDate", obj.date("birthDate")?);
     n.prop("deathDate", obj.datetime("deceasedDateTime")?);
     if let Some(ms) = obj.obj("maritalStatus")? {
-        n.prop("maritalStatus", first_coding(&ms)?.and_then(|(code, _)| code));
+        n.prop(
+            "maritalStatus",
+            first_coding(&ms)?.and_then(|(code, _)| code),
+        );
     }
     n.prop("race", extension_text(obj, systems::US_CORE_RACE)?);
-    n.prop("ethnicity", extension_text(obj, systems::US_CORE_ETHNICITY)?);
+    n.prop(
+        "ethnicity",
+        extension_text(obj, systems::US_CORE_ETHNICITY)?,
+    );
     n.prop("mrn", identifier_with_type(obj, "MR")?);
     n.prop("ssn", identifier_value(obj, systems::SSN)?);
     m.nodes.push(n);
@@ -454,7 +494,8 @@ fn map_practitioner_role(obj: Obj<'_>, m: &mut Mapped) -> Checked<()> {
     let practitioner = reference_endpoint(obj.obj("practitioner")?, "Practitioner")?;
     let organization = reference_endpoint(obj.obj("organization")?, "Organization")?;
     let (Some(from), Some(to)) = (practitioner, organization) else {
-        m.skipped.push("PractitionerRole without practitioner and organization");
+        m.skipped
+            .push("PractitionerRole without practitioner and organization");
         return Ok(());
     };
     let mut r = rel("WORKS_AT", from, to);
@@ -491,8 +532,8 @@ fn map_location(obj: Obj<'_>, id: &Arc<str>, m: &mut Mapped) -> Checked<()> {
     let mut n = NodeIntent::keyed("Location", "id", id.clone());
     n.prop("name", obj.str("name")?);
     if let Some(position) = obj.obj("position")? {
-        n.prop("latitude", position.obj().f64("latitude")?);
-        n.prop("longitude", position.obj().f64("longitude")?);
+        n.prop("latitude", position.f64("latitude")?);
+        n.prop("longitude", position.f64("longitude")?);
     }
     n.identifiers = identifiers(obj)?;
     m.nodes.push(n);
@@ -527,19 +568,26 @@ fn map_medication_request(obj: Obj<'_>, id: &Arc<str>, m: &mut Mapped) -> Checke
     n.prop("intent", obj.str("intent")?);
     m.nodes.push(n);
     if let Some(subject) = reference_endpoint(obj.obj("subject")?, "Patient")? {
-        m.rels.push(rel("HAS_PRESCRIPTION", subject, Endpoint::Own(0)));
+        m.rels
+            .push(rel("HAS_PRESCRIPTION", subject, Endpoint::Own(0)));
     }
     if let Some(concept) = obj.obj("medicationCodeableConcept")? {
         match coding_with_system(&concept, systems::RXNORM)? {
             Some((code, display)) => {
                 let idx = m.nodes.len();
-                m.nodes.push(concept_node("Medication", systems::RXNORM, code, display));
-                m.rels.push(rel("OF_MEDICATION", Endpoint::Own(0), Endpoint::Own(idx)));
+                m.nodes
+                    .push(concept_node("Medication", systems::RXNORM, code, display));
+                m.rels
+                    .push(rel("OF_MEDICATION", Endpoint::Own(0), Endpoint::Own(idx)));
             }
             None => m.skipped.push("MedicationRequest without an RxNorm code"),
         }
     } else if let Some(med_id) = id_of_reference(obj.obj("medicationReference")?)? {
-        m.rels.push(rel("OF_MEDICATION", Endpoint::Own(0), Endpoint::MedicationResource(med_id)));
+        m.rels.push(rel(
+            "OF_MEDICATION",
+            Endpoint::Own(0),
+            Endpoint::MedicationResource(med_id),
+        ));
     }
     if let Some(to) = reference_endpoint(obj.obj("requester")?, "Practitioner")? {
         m.rels.push(rel("PRESCRIBED_BY", Endpoint::Own(0), to));
@@ -549,14 +597,20 @@ fn map_medication_request(obj: Obj<'_>, id: &Arc<str>, m: &mut Mapped) -> Checke
     }
     for reason in obj.objs("reasonReference")? {
         if let Some(cond_id) = id_of_reference(Some(reason))? {
-            m.rels.push(rel("TREATS", Endpoint::Own(0), Endpoint::ConditionOf(cond_id)));
+            m.rels.push(rel(
+                "TREATS",
+                Endpoint::Own(0),
+                Endpoint::ConditionOf(cond_id),
+            ));
         }
     }
     for reason in obj.objs("reasonCode")? {
         if let Some((code, display)) = coding_with_system(&reason, systems::SNOMED)? {
             let idx = m.nodes.len();
-            m.nodes.push(concept_node("Condition", systems::SNOMED, code, display));
-            m.rels.push(rel("TREATS", Endpoint::Own(0), Endpoint::Own(idx)));
+            m.nodes
+                .push(concept_node("Condition", systems::SNOMED, code, display));
+            m.rels
+                .push(rel("TREATS", Endpoint::Own(0), Endpoint::Own(idx)));
         }
     }
     Ok(())
@@ -571,15 +625,24 @@ fn map_condition(obj: Obj<'_>, id: &Arc<str>, m: &mut Mapped) -> Checked<()> {
         m.skipped.push("Condition without a SNOMED CT code");
         return Ok(());
     };
-    m.nodes.push(concept_node("Condition", systems::SNOMED, code, display));
+    m.nodes
+        .push(concept_node("Condition", systems::SNOMED, code, display));
     if let Some(subject) = reference_endpoint(obj.obj("subject")?, "Patient")? {
         let mut r = rel("HAS_CONDITION", subject, Endpoint::Own(0));
         r.identity = RelIdentity::Id(id.clone());
         push_prop(&mut r.props, "id", Some(id.clone()));
         push_prop(&mut r.props, "onset", obj.datetime("onsetDateTime")?);
-        push_prop(&mut r.props, "abatement", obj.datetime("abatementDateTime")?);
+        push_prop(
+            &mut r.props,
+            "abatement",
+            obj.datetime("abatementDateTime")?,
+        );
         if let Some(status) = obj.obj("clinicalStatus")? {
-            push_prop(&mut r.props, "status", first_coding(&status)?.and_then(|(c, _)| c));
+            push_prop(
+                &mut r.props,
+                "status",
+                first_coding(&status)?.and_then(|(c, _)| c),
+            );
         }
         m.rels.push(r);
     }
@@ -595,8 +658,8 @@ fn map_allergy(obj: Obj<'_>, id: &Arc<str>, m: &mut Mapped) -> Checked<()> {
         return Ok(());
     };
     let mut substance = None;
-    for coding in code.obj().objs("coding")? {
-        let c = coding.obj();
+    for coding in code.objs("coding")? {
+        let c = coding;
         let system = c.str("system")?;
         if system == Some(systems::RXNORM) || system == Some(systems::SNOMED) {
             if let (Some(system), Some(code)) = (system, c.str("code")?) {
@@ -611,7 +674,8 @@ fn map_allergy(obj: Obj<'_>, id: &Arc<str>, m: &mut Mapped) -> Checked<()> {
         }
     }
     let Some(substance) = substance else {
-        m.skipped.push("AllergyIntolerance without an RxNorm or SNOMED CT code");
+        m.skipped
+            .push("AllergyIntolerance without an RxNorm or SNOMED CT code");
         return Ok(());
     };
     m.nodes.push(substance);
@@ -620,7 +684,11 @@ fn map_allergy(obj: Obj<'_>, id: &Arc<str>, m: &mut Mapped) -> Checked<()> {
         r.identity = RelIdentity::Id(id.clone());
         push_prop(&mut r.props, "id", Some(id.clone()));
         push_prop(&mut r.props, "criticality", obj.str("criticality")?);
-        push_prop(&mut r.props, "category", obj.strs("category")?.first().copied());
+        push_prop(
+            &mut r.props,
+            "category",
+            obj.strs("category")?.first().copied(),
+        );
         push_prop(&mut r.props, "recorded", obj.datetime("recordedDate")?);
         m.rels.push(r);
     }
@@ -630,7 +698,7 @@ fn map_allergy(obj: Obj<'_>, id: &Arc<str>, m: &mut Mapped) -> Checked<()> {
 fn map_encounter(obj: Obj<'_>, id: &Arc<str>, m: &mut Mapped) -> Checked<()> {
     let mut n = NodeIntent::keyed("Encounter", "id", id.clone());
     if let Some(class) = obj.obj("class")? {
-        n.prop("class", class.obj().str("code")?);
+        n.prop("class", class.str("code")?);
     }
     if let Some(t) = obj.first("type")? {
         if let Some((code, display)) = first_coding(&t)? {
@@ -639,15 +707,15 @@ fn map_encounter(obj: Obj<'_>, id: &Arc<str>, m: &mut Mapped) -> Checked<()> {
         }
     }
     if let Some(period) = obj.obj("period")? {
-        n.prop("start", period.obj().datetime("start")?);
-        n.prop("end", period.obj().datetime("end")?);
+        n.prop("start", period.datetime("start")?);
+        n.prop("end", period.datetime("end")?);
     }
     m.nodes.push(n);
     if let Some(subject) = reference_endpoint(obj.obj("subject")?, "Patient")? {
         m.rels.push(rel("HAD_ENCOUNTER", subject, Endpoint::Own(0)));
     }
     for participant in obj.objs("participant")? {
-        if let Some(to) = reference_endpoint(participant.obj().obj("individual")?, "Practitioner")? {
+        if let Some(to) = reference_endpoint(participant.obj("individual")?, "Practitioner")? {
             m.rels.push(rel("ATTENDED_BY", Endpoint::Own(0), to));
         }
     }
@@ -655,7 +723,7 @@ fn map_encounter(obj: Obj<'_>, id: &Arc<str>, m: &mut Mapped) -> Checked<()> {
         m.rels.push(rel("AT_ORGANIZATION", Endpoint::Own(0), to));
     }
     for location in obj.objs("location")? {
-        if let Some(to) = reference_endpoint(location.obj().obj("location")?, "Location")? {
+        if let Some(to) = reference_endpoint(location.obj("location")?, "Location")? {
             m.rels.push(rel("AT_LOCATION", Endpoint::Own(0), to));
         }
     }
@@ -670,12 +738,12 @@ fn map_claim(obj: Obj<'_>, id: &Arc<str>, m: &mut Mapped) -> Checked<()> {
     n.prop("status", obj.str("status")?);
     n.prop("created", obj.datetime("created")?);
     if let Some(period) = obj.obj("billablePeriod")? {
-        n.prop("billableStart", period.obj().datetime("start")?);
-        n.prop("billableEnd", period.obj().datetime("end")?);
+        n.prop("billableStart", period.datetime("start")?);
+        n.prop("billableEnd", period.datetime("end")?);
     }
     if let Some(total) = obj.obj("total")? {
-        n.prop("total", total.obj().f64("value")?);
-        n.prop("currency", total.obj().str("currency")?);
+        n.prop("total", total.f64("value")?);
+        n.prop("currency", total.str("currency")?);
     }
     m.nodes.push(n);
     if let Some(patient) = reference_endpoint(obj.obj("patient")?, "Patient")? {
@@ -687,25 +755,30 @@ fn map_claim(obj: Obj<'_>, id: &Arc<str>, m: &mut Mapped) -> Checked<()> {
     let insurance = obj.objs("insurance")?;
     let mut focal = None;
     for ins in &insurance {
-        if ins.obj().bool("focal")? == Some(true) {
+        if ins.bool("focal")? == Some(true) {
             focal = Some(ins);
             break;
         }
     }
     if let Some(ins) = focal.or(insurance.first()) {
-        if let Some(coverage) = ins.obj().obj("coverage")? {
-            if let Some(payer) = coverage.obj().str("display")? {
+        if let Some(coverage) = ins.obj("coverage")? {
+            if let Some(payer) = coverage.str("display")? {
                 let idx = m.nodes.len();
                 m.nodes.push(NodeIntent::keyed("Payer", "name", payer));
-                m.rels.push(rel("PAID_BY", Endpoint::Own(0), Endpoint::Own(idx)));
+                m.rels
+                    .push(rel("PAID_BY", Endpoint::Own(0), Endpoint::Own(idx)));
             }
         }
     }
-    if let Some(to) = reference_endpoint_typed(obj.obj("prescription")?, "MedicationRequest", "Prescription")? {
+    if let Some(to) = reference_endpoint_typed(
+        obj.obj("prescription")?,
+        "MedicationRequest",
+        "Prescription",
+    )? {
         m.rels.push(rel("FOR_PRESCRIPTION", Endpoint::Own(0), to));
     }
     for item in obj.objs("item")? {
-        let it = item.obj();
+        let it = item;
         for encounter in it.objs("encounter")? {
             if let Some(to) = reference_endpoint(Some(encounter), "Encounter")? {
                 m.rels.push(rel("FOR_ENCOUNTER", Endpoint::Own(0), to));
@@ -714,7 +787,8 @@ fn map_claim(obj: Obj<'_>, id: &Arc<str>, m: &mut Mapped) -> Checked<()> {
         if let Some(product) = it.obj("productOrService")? {
             if let Some((code, display)) = coding_with_system(&product, systems::RXNORM)? {
                 let idx = m.nodes.len();
-                m.nodes.push(concept_node("Medication", systems::RXNORM, code, display));
+                m.nodes
+                    .push(concept_node("Medication", systems::RXNORM, code, display));
                 let mut r = rel("CLAIMS", Endpoint::Own(0), Endpoint::Own(idx));
                 r.identity = RelIdentity::EndpointsAnd("sequence");
                 push_prop(&mut r.props, "sequence", it.i64("sequence")?);
@@ -726,10 +800,10 @@ fn map_claim(obj: Obj<'_>, id: &Arc<str>, m: &mut Mapped) -> Checked<()> {
 }
 
 /// A reference to a resource of `fhir_type`, as an endpoint with `label`
-/// (MedicationRequest → Prescription). A reference that names another type
+/// (`MedicationRequest` → Prescription). A reference that names another type
 /// (a requester that is an Organization) is not this relationship: `None`.
 fn reference_endpoint_typed(
-    field: Option<Node<'_>>,
+    field: Option<Obj<'_>>,
     fhir_type: &str,
     label: &'static str,
 ) -> Checked<Option<Endpoint>> {
@@ -751,7 +825,7 @@ fn reference_endpoint_typed(
 fn map_eob(obj: Obj<'_>, m: &mut Mapped) -> Checked<()> {
     let claim_id = id_of_reference(obj.obj("claim")?)?;
     let payer = match obj.obj("insurer")? {
-        Some(insurer) => insurer.obj().str("display")?.map(Arc::from),
+        Some(insurer) => insurer.str("display")?.map(Arc::from),
         None => None,
     };
     if let (Some(claim_id), Some(payer)) = (claim_id, payer) {
@@ -759,4 +833,3 @@ fn map_eob(obj: Obj<'_>, m: &mut Mapped) -> Checked<()> {
     }
     Ok(())
 }
-

@@ -11,5 +11,7 @@ pub mod mapping;
 pub mod resource_types;
 pub mod source;
 
-pub use load::{ensure_schema, load_paths, LoadOptions, LoadReport, Loader, Progress, Rejection, TypeCounts};
+pub use load::{
+    ensure_schema, load_paths, LoadOptions, LoadReport, Loader, Progress, Rejection, TypeCounts,
+};
 pub use source::InputKind;

@@ -68,6 +68,7 @@ pub enum InputKind {
 }
 
 /// The kind and compression of a file name, if supported.
+#[allow(clippy::case_sensitive_file_extension_comparisons)] // the name is lower-cased first
 pub fn classify(name: &str) -> Option<(InputKind, bool)> {
     let lower = name.to_ascii_lowercase();
     if lower.ends_with(".tar.gz") || lower.ends_with(".tgz") {
@@ -85,20 +86,30 @@ pub fn classify(name: &str) -> Option<(InputKind, bool)> {
     }
 }
 
-/// Load order of a bulk-export file: entities first (that only saves
-/// deferred work; results do not depend on it).
+/// Load order of a bulk-export file: referenced resources before the ones
+/// that reference them (that only saves stubs and deferred work; results do
+/// not depend on it).
 fn type_rank(path: &Path) -> u8 {
+    const ORDER: &[&str] = &[
+        "Organization",
+        "Location",
+        "Practitioner",
+        "PractitionerRole",
+        "Patient",
+        "Medication",
+        "Encounter",
+        "Condition",
+        "AllergyIntolerance",
+        "MedicationRequest",
+        "Claim",
+        "ExplanationOfBenefit",
+    ];
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
     let prefix = name.split('.').next().unwrap_or("");
-    match prefix {
-        "Organization" => 0,
-        "Location" => 1,
-        "Practitioner" => 2,
-        "PractitionerRole" => 3,
-        "Patient" => 4,
-        "Medication" => 5,
-        _ => 6,
-    }
+    ORDER
+        .iter()
+        .position(|t| *t == prefix)
+        .map_or(ORDER.len() as u8, |i| i as u8)
 }
 
 /// Expands the inputs into the list of files to read, in load order.
@@ -157,7 +168,10 @@ fn walk(dir: &Path, found: &mut Vec<PathBuf>, skipped: &mut Vec<PathBuf>) -> Res
 }
 
 /// Reads one file, calling `emit` for every record. Returns bytes read.
-pub fn read_file(path: &Path, emit: &mut dyn FnMut(RawRecord) -> Result<(), FhirError>) -> Result<u64, FhirError> {
+pub fn read_file(
+    path: &Path,
+    emit: &mut dyn FnMut(RawRecord) -> Result<(), FhirError>,
+) -> Result<u64, FhirError> {
     let name = path.to_string_lossy().into_owned();
     let Some((kind, gz)) = classify(&name) else {
         return Err(FhirError::Input {
@@ -169,7 +183,7 @@ pub fn read_file(path: &Path, emit: &mut dyn FnMut(RawRecord) -> Result<(), Fhir
         path: path.to_path_buf(),
         source: e,
     })?;
-    let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let size = file.metadata().map_or(0, |m| m.len());
     let dir: Arc<str> = Arc::from(
         path.parent()
             .map(|p| p.to_string_lossy().into_owned())
@@ -209,9 +223,13 @@ enum ReadFailure {
 
 fn read_limited(reader: impl Read) -> std::io::Result<Result<Vec<u8>, String>> {
     let mut body = Vec::new();
-    let n = reader.take(MAX_RECORD_BYTES as u64 + 1).read_to_end(&mut body)?;
+    let n = reader
+        .take(MAX_RECORD_BYTES as u64 + 1)
+        .read_to_end(&mut body)?;
     if n > MAX_RECORD_BYTES {
-        return Ok(Err(format!("file larger than the {MAX_RECORD_BYTES} byte limit for one JSON document")));
+        return Ok(Err(format!(
+            "file larger than the {MAX_RECORD_BYTES} byte limit for one JSON document"
+        )));
     }
     Ok(Ok(body))
 }
@@ -263,7 +281,9 @@ fn read_ndjson(
             continue;
         }
         let body = if too_long {
-            Err(format!("line longer than the {MAX_RECORD_BYTES} byte limit"))
+            Err(format!(
+                "line longer than the {MAX_RECORD_BYTES} byte limit"
+            ))
         } else {
             while buf.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
                 buf.pop();
@@ -354,7 +374,10 @@ fn split_json(
             None => (None, Err("Bundle entry is null".to_owned())),
             Some(entry) => match entry.resource {
                 Some(raw) => (entry.full_url, Ok(raw.get().as_bytes().to_vec())),
-                None => (entry.full_url, Err("Bundle entry has no resource".to_owned())),
+                None => (
+                    entry.full_url,
+                    Err("Bundle entry has no resource".to_owned()),
+                ),
             },
         };
         emit(RawRecord {
@@ -380,7 +403,11 @@ fn read_tar(
         if !entry.header().entry_type().is_file() {
             continue;
         }
-        let member = entry.path().map_err(ReadFailure::Io)?.to_string_lossy().into_owned();
+        let member = entry
+            .path()
+            .map_err(ReadFailure::Io)?
+            .to_string_lossy()
+            .into_owned();
         let Some((kind, gz)) = classify(&member) else {
             continue;
         };
@@ -398,12 +425,11 @@ fn read_tar(
         } else {
             Box::new(entry)
         };
-        match kind {
-            InputKind::Ndjson => read_ndjson(reader, &file, &dir, emit)?,
-            _ => {
-                let body = read_limited(reader).map_err(ReadFailure::Io)?;
-                split_json(body, &file, &dir, emit).map_err(ReadFailure::Emit)?;
-            }
+        if kind == InputKind::Ndjson {
+            read_ndjson(reader, &file, &dir, emit)?
+        } else {
+            let body = read_limited(reader).map_err(ReadFailure::Io)?;
+            split_json(body, &file, &dir, emit).map_err(ReadFailure::Emit)?;
         }
     }
     Ok(())
@@ -419,16 +445,20 @@ pub fn read_bytes(
     let file: Arc<str> = Arc::from(name);
     let dir: Arc<str> = Arc::from("");
     match kind {
-        InputKind::Ndjson => read_ndjson(bytes.as_slice(), &file, &dir, emit).map_err(|e| match e {
-            ReadFailure::Io(e) => FhirError::Read {
-                path: PathBuf::from(name),
-                source: e,
-            },
-            ReadFailure::Emit(e) => e,
-        }),
+        InputKind::Ndjson => {
+            read_ndjson(bytes.as_slice(), &file, &dir, emit).map_err(|e| match e {
+                ReadFailure::Io(e) => FhirError::Read {
+                    path: PathBuf::from(name),
+                    source: e,
+                },
+                ReadFailure::Emit(e) => e,
+            })
+        }
         InputKind::Json => {
             let body = if bytes.len() > MAX_RECORD_BYTES {
-                Err(format!("document larger than the {MAX_RECORD_BYTES} byte limit"))
+                Err(format!(
+                    "document larger than the {MAX_RECORD_BYTES} byte limit"
+                ))
             } else {
                 Ok(bytes)
             };

@@ -128,13 +128,12 @@ impl Adjacency {
                 if v.len() >= SMALL_LIMIT {
                     let mut groups: Vec<TypeGroup> = Vec::new();
                     for e in v.iter().chain(std::iter::once(&entry)) {
-                        match groups.iter_mut().find(|g| g.rel_type == e.rel_type) {
-                            Some(g) => g.push(*e),
-                            None => {
-                                let mut g = TypeGroup::new(e.rel_type);
-                                g.push(*e);
-                                groups.push(g);
-                            }
+                        if let Some(g) = groups.iter_mut().find(|g| g.rel_type == e.rel_type) {
+                            g.push(*e)
+                        } else {
+                            let mut g = TypeGroup::new(e.rel_type);
+                            g.push(*e);
+                            groups.push(g);
                         }
                     }
                     *self = Adjacency::Large(Arc::new(groups));
@@ -145,13 +144,12 @@ impl Adjacency {
             }
             Adjacency::Large(groups) => {
                 let groups = Arc::make_mut(groups);
-                match groups.iter_mut().find(|g| g.rel_type == entry.rel_type) {
-                    Some(g) => g.push(entry),
-                    None => {
-                        let mut g = TypeGroup::new(entry.rel_type);
-                        g.push(entry);
-                        groups.push(g);
-                    }
+                if let Some(g) = groups.iter_mut().find(|g| g.rel_type == entry.rel_type) {
+                    g.push(entry)
+                } else {
+                    let mut g = TypeGroup::new(entry.rel_type);
+                    g.push(entry);
+                    groups.push(g);
                 }
             }
         }
@@ -220,9 +218,23 @@ impl Adjacency {
             Adjacency::Small(v) => 16 + v.capacity() * entry,
             Adjacency::Large(groups) => groups
                 .iter()
-                .map(|g| 48 + g.chunks.iter().map(|c| 32 + c.capacity() * entry).sum::<usize>())
+                .map(|g| {
+                    48 + g
+                        .chunks
+                        .iter()
+                        .map(|c| 32 + c.capacity() * entry)
+                        .sum::<usize>()
+                })
                 .sum(),
         }
+    }
+}
+
+impl<'a> IntoIterator for &'a Adjacency {
+    type Item = &'a AdjEntry;
+    type IntoIter = AdjIter<'a>;
+    fn into_iter(self) -> AdjIter<'a> {
+        self.iter()
     }
 }
 
@@ -276,7 +288,11 @@ mod tests {
         assert!(!adj.remove(RelTypeId(2), RelId(1)));
         assert_eq!(adj.len_of(RelTypeId(1)), 666);
         assert_eq!(shared.len_of(RelTypeId(1)), 667);
-        let ones: Vec<u32> = adj.iter_type(RelTypeId(1)).map(|e| e.rel.0).take(3).collect();
+        let ones: Vec<u32> = adj
+            .iter_type(RelTypeId(1))
+            .map(|e| e.rel.0)
+            .take(3)
+            .collect();
         assert_eq!(ones, [4, 7, 10]);
 
         let mut small = Adjacency::default();

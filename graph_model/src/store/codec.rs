@@ -452,27 +452,24 @@ impl<R: Read> Decoder<R> {
     }
 }
 
-/// Encodes a transaction's operations.
+/// Encodes a transaction's operations (a log record's payload: the
+/// operations back to back).
+#[cfg(test)]
 pub(crate) fn encode_ops(ops: &[Op]) -> Vec<u8> {
     let mut enc = Encoder::new(Vec::with_capacity(64 * ops.len()));
-    // Writing to a Vec cannot fail.
-    let _ = enc.varint(ops.len() as u64);
     for op in ops {
+        // Writing to a Vec cannot fail.
         let _ = enc.op(op);
     }
     enc.out
 }
 
-/// Decodes a transaction's operations.
+/// Decodes a log record's operations.
 pub(crate) fn decode_ops(bytes: &[u8]) -> Result<Vec<Op>, GraphError> {
     let mut dec = Decoder::new(bytes, "log record");
-    let n = dec.varint()?;
-    let mut ops = Vec::with_capacity((n as usize).min(1 << 16));
-    for _ in 0..n {
+    let mut ops = Vec::new();
+    while !dec.input.is_empty() {
         ops.push(dec.op()?);
-    }
-    if !dec.input.is_empty() {
-        return Err(dec.error("trailing bytes after the operations"));
     }
     Ok(ops)
 }
@@ -500,7 +497,10 @@ mod tests {
                     (PropKeyId(3), Value::DateTime(dt)),
                     (
                         PropKeyId(4),
-                        Value::list([Value::Date(NaiveDate::from_ymd_opt(1950, 1, 2).expect("valid")), Value::Null]),
+                        Value::list([
+                            Value::Date(NaiveDate::from_ymd_opt(1950, 1, 2).expect("valid")),
+                            Value::Null,
+                        ]),
                     ),
                     (PropKeyId(5), Value::map([("a", Value::Boolean(true))])),
                 ],

@@ -19,8 +19,8 @@ use arc_swap::ArcSwap;
 use fs4::fs_std::FileExt;
 use parking_lot::{Condvar, Mutex};
 
-use super::codec::{decode_ops, encode_ops};
-use super::op::Op;
+use super::codec::decode_ops;
+use super::interner::StringInterner;
 use super::snapshot::{list_snapshots, read_snapshot, write_snapshot};
 use super::state::GraphState;
 use super::txn::WriteTxn;
@@ -94,6 +94,8 @@ pub(crate) struct WriterSlot {
     pub(crate) head: Arc<GraphState>,
     wal: Option<WalWriter>,
     poisoned: Option<String>,
+    /// Shared copies of repeated short strings.
+    pub(crate) interner: StringInterner,
 }
 
 struct Durability {
@@ -141,7 +143,14 @@ impl std::fmt::Debug for Database {
 impl Database {
     /// A database that lives in memory only.
     pub fn in_memory() -> Database {
-        Self::from_parts(GraphState::default(), None, None, DbOptions::default(), RecoveryReport::default())
+        Self::from_parts(
+            GraphState::default(),
+            None,
+            None,
+            DbOptions::default(),
+            RecoveryReport::default(),
+            StringInterner::new(),
+        )
     }
 
     /// Opens (creating if needed) a durable database in `dir`: takes the
@@ -160,7 +169,7 @@ impl Database {
         if !lock.try_lock_exclusive().unwrap_or(false) {
             return Err(GraphError::DataDirLocked { path: dir });
         }
-        let (state, report) = recover(&dir)?;
+        let (state, report, interner) = recover(&dir)?;
         let wal = WalWriter::open(&dir, state.lsn + 1, options.segment_bytes)?;
         let durability = Durability {
             dir: dir.clone(),
@@ -171,7 +180,14 @@ impl Database {
             bytes_since_snapshot: AtomicU64::new(0),
             _lock: lock,
         };
-        let db = Self::from_parts(state, Some(wal), Some(durability), options, report);
+        let db = Self::from_parts(
+            state,
+            Some(wal),
+            Some(durability),
+            options,
+            report,
+            interner,
+        );
         db.start_snapshotter();
         Ok(db)
     }
@@ -182,6 +198,7 @@ impl Database {
         durability: Option<Durability>,
         options: DbOptions,
         recovery: RecoveryReport,
+        interner: StringInterner,
     ) -> Database {
         let state = Arc::new(state);
         Database {
@@ -191,6 +208,7 @@ impl Database {
                     head: state,
                     wal,
                     poisoned: None,
+                    interner,
                 }),
                 durability,
                 options,
@@ -226,7 +244,8 @@ impl Database {
             db: self,
             slot,
             state,
-            ops: Vec::new(),
+            log: self.inner.durability.is_some().then(Vec::new),
+            op_count: 0,
         }
     }
 
@@ -245,9 +264,10 @@ impl Database {
         &self,
         mut slot: parking_lot::MutexGuard<'_, WriterSlot>,
         mut state: GraphState,
-        ops: Vec<Op>,
+        log: Option<Vec<u8>>,
+        op_count: usize,
     ) -> GraphResult<u64> {
-        if ops.is_empty() {
+        if op_count == 0 {
             return Ok(slot.head.lsn);
         }
         if let Some(reason) = &slot.poisoned {
@@ -261,8 +281,11 @@ impl Database {
             self.inner.published.store(state);
             return Ok(lsn);
         };
-        let payload = encode_ops(&ops);
-        let wal = slot.wal.as_mut().ok_or_else(|| GraphError::Poisoned("no log".into()))?;
+        let payload = log.unwrap_or_default();
+        let wal = slot
+            .wal
+            .as_mut()
+            .ok_or_else(|| GraphError::Poisoned("no log".into()))?;
         if let Err(e) = wal.append(lsn, &payload) {
             slot.poisoned = Some(e.to_string());
             return Err(e);
@@ -358,9 +381,10 @@ impl Database {
         let keep = self.inner.options.keep_snapshots.max(2);
         let snapshots = list_snapshots(&durability.dir)?;
         for old in snapshots.iter().skip(keep) {
-            fs::remove_file(&old.path).map_err(|e| GraphError::io("removing snapshot", &old.path, e))?;
+            fs::remove_file(&old.path)
+                .map_err(|e| GraphError::io("removing snapshot", &old.path, e))?;
         }
-        let Some(oldest_kept) = snapshots.iter().take(keep).last() else {
+        let Some(oldest_kept) = snapshots.iter().take(keep).next_back() else {
             return Ok(());
         };
         if snapshots.len() < keep {
@@ -401,7 +425,8 @@ impl Database {
                     }
                 }
                 let due = inner.durability.as_ref().is_some_and(|d| {
-                    d.bytes_since_snapshot.load(Ordering::Relaxed) >= inner.options.snapshot_after_bytes
+                    d.bytes_since_snapshot.load(Ordering::Relaxed)
+                        >= inner.options.snapshot_after_bytes
                 });
                 if due {
                     let db = Database { inner };
@@ -439,12 +464,13 @@ impl Database {
 }
 
 /// Loads the newest good snapshot and replays the log after it.
-fn recover(dir: &Path) -> GraphResult<(GraphState, RecoveryReport)> {
+fn recover(dir: &Path) -> GraphResult<(GraphState, RecoveryReport, StringInterner)> {
     let mut report = RecoveryReport::default();
+    let mut interner = StringInterner::new();
     let started = Instant::now();
     let mut state = None;
     for snapshot in list_snapshots(dir)? {
-        match read_snapshot(&snapshot.path) {
+        match read_snapshot(&snapshot.path, &mut interner) {
             Ok(s) => {
                 report.snapshot = Some((snapshot.path.clone(), s.lsn));
                 state = Some(s);
@@ -452,7 +478,9 @@ fn recover(dir: &Path) -> GraphResult<(GraphState, RecoveryReport)> {
             }
             Err(e) => {
                 tracing::error!(path = %snapshot.path.display(), error = %e, "snapshot is corrupt; trying an older one");
-                report.corrupt_snapshots.push((snapshot.path.clone(), e.to_string()));
+                report
+                    .corrupt_snapshots
+                    .push((snapshot.path.clone(), e.to_string()));
             }
         }
     }
@@ -496,7 +524,8 @@ fn recover(dir: &Path) -> GraphResult<(GraphState, RecoveryReport)> {
             }
             let ops = decode_ops(payload)?;
             state.lsn = *lsn;
-            for op in &ops {
+            for mut op in ops {
+                op.intern_strings(&mut interner);
                 state.apply(op).map_err(|e| GraphError::ReplayMismatch {
                     lsn: *lsn,
                     detail: e.to_string(),
@@ -529,7 +558,10 @@ fn recover(dir: &Path) -> GraphResult<(GraphState, RecoveryReport)> {
                     segment: next.path.clone(),
                     kept_bytes: 0,
                     dropped_bytes: 0,
-                    reason: format!("gap: segment starts at {} after transaction {}", next.first_lsn, state.lsn),
+                    reason: format!(
+                        "gap: segment starts at {} after transaction {}",
+                        next.first_lsn, state.lsn
+                    ),
                 });
                 cut = Some(i + 1);
                 break;
@@ -539,7 +571,8 @@ fn recover(dir: &Path) -> GraphResult<(GraphState, RecoveryReport)> {
     if let Some(from) = cut {
         for segment in segments.iter().skip(from) {
             tracing::warn!(path = %segment.path.display(), "removing log segment after the cut");
-            fs::remove_file(&segment.path).map_err(|e| GraphError::io("removing log segment", &segment.path, e))?;
+            fs::remove_file(&segment.path)
+                .map_err(|e| GraphError::io("removing log segment", &segment.path, e))?;
         }
     }
     if let Some(cut) = &report.log_cut {
@@ -547,7 +580,7 @@ fn recover(dir: &Path) -> GraphResult<(GraphState, RecoveryReport)> {
     }
     report.replay = started.elapsed();
     report.lsn = state.lsn;
-    Ok((state, report))
+    Ok((state, report, interner))
 }
 
 impl Drop for Inner {

@@ -3,6 +3,7 @@
 pub mod adjacency;
 pub(crate) mod codec;
 pub mod db;
+pub mod interner;
 pub mod op;
 pub mod pvec;
 pub mod record;
@@ -12,6 +13,7 @@ pub mod txn;
 pub(crate) mod wal;
 
 pub use db::{Database, DbOptions, LogCut, RecoveryReport};
+pub use interner::StringInterner;
 pub use op::{IndexSpec, Op};
 pub use record::{NodeRecord, PropertyMap, RelRecord};
 pub use state::{GraphState, MemoryEstimate, Neighbor};

@@ -120,3 +120,20 @@ pub enum Op {
         present: bool,
     },
 }
+
+impl Op {
+    /// Shares the operation's short strings through `interner`.
+    pub(crate) fn intern_strings(&mut self, interner: &mut super::interner::StringInterner) {
+        match self {
+            Op::CreateNode { props, .. } | Op::CreateRel { props, .. } => {
+                for (_, value) in props.iter_mut() {
+                    *value = interner.intern_value(std::mem::take(value));
+                }
+            }
+            Op::SetNodeProperty { value, .. } | Op::SetRelProperty { value, .. } => {
+                *value = interner.intern_value(std::mem::take(value));
+            }
+            _ => {}
+        }
+    }
+}

@@ -139,6 +139,9 @@ mod tests {
         assert_eq!(v.get(200_000), Some(&42));
         assert_eq!(snapshot.get(200_000), None);
         assert_eq!(v.iter().count(), 200_001);
-        assert_eq!(snapshot.iter().copied().map(u64::from).sum::<u64>(), (0..200_000u64).sum::<u64>());
+        assert_eq!(
+            snapshot.iter().copied().map(u64::from).sum::<u64>(),
+            (0..200_000u64).sum::<u64>()
+        );
     }
 }

@@ -75,12 +75,21 @@ impl PropertyMap {
 }
 
 impl FromIterator<(PropKeyId, Value)> for PropertyMap {
+    /// Builds the map with exactly the room it needs (later duplicates of a
+    /// key win; `Null` values are dropped).
     fn from_iter<I: IntoIterator<Item = (PropKeyId, Value)>>(iter: I) -> Self {
-        let mut map = PropertyMap::new();
-        for (k, v) in iter {
-            map.set(k, v);
+        let mut entries: Vec<(PropKeyId, Value)> = iter.into_iter().collect();
+        // Stable sort keeps the order of duplicates: keep the last of each key.
+        entries.sort_by_key(|(k, _)| *k);
+        let mut exact: ThinVec<(PropKeyId, Value)> = ThinVec::with_capacity(entries.len());
+        for (k, v) in entries {
+            if exact.last().is_some_and(|(last, _)| *last == k) {
+                exact.pop();
+            }
+            exact.push((k, v));
         }
-        map
+        exact.retain(|(_, v)| !v.is_null());
+        PropertyMap(exact)
     }
 }
 

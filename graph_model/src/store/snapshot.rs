@@ -15,6 +15,7 @@ use smallvec::SmallVec;
 
 use super::adjacency::AdjEntry;
 use super::codec::{Decoder, Encoder};
+use super::interner::StringInterner;
 use super::record::{NodeRecord, RelRecord};
 use super::state::{GraphState, SYMBOL_KINDS};
 use super::wal::sync_dir;
@@ -50,7 +51,7 @@ pub(crate) fn list_snapshots(dir: &Path) -> GraphResult<Vec<SnapshotFile>> {
             });
         }
     }
-    snapshots.sort_by(|a, b| b.lsn.cmp(&a.lsn));
+    snapshots.sort_by_key(|s| std::cmp::Reverse(s.lsn));
     Ok(snapshots)
 }
 
@@ -168,7 +169,7 @@ fn encode_body<W: Write>(enc: &mut Encoder<W>, state: &GraphState) -> std::io::R
 }
 
 /// Reads and verifies a snapshot.
-pub(crate) fn read_snapshot(path: &Path) -> GraphResult<GraphState> {
+pub(crate) fn read_snapshot(path: &Path, interner: &mut StringInterner) -> GraphResult<GraphState> {
     let corrupt = |reason: String| GraphError::Decode {
         what: "snapshot",
         reason: format!("{}: {reason}", path.display()),
@@ -192,7 +193,10 @@ pub(crate) fn read_snapshot(path: &Path) -> GraphResult<GraphState> {
     let crc = u32::from_le_bytes([tail[8], tail[9], tail[10], tail[11]]);
     let body = &bytes[16..bytes.len() - TRAILER];
     if body.len() as u64 != body_len {
-        return Err(corrupt(format!("body is {} bytes, trailer says {body_len}", body.len())));
+        return Err(corrupt(format!(
+            "body is {} bytes, trailer says {body_len}",
+            body.len()
+        )));
     }
     if crc32c::crc32c(body) != crc {
         return Err(corrupt("checksum mismatch".into()));
@@ -200,12 +204,15 @@ pub(crate) fn read_snapshot(path: &Path) -> GraphResult<GraphState> {
     let zstd = zstd::stream::read::Decoder::new(body)
         .map_err(|e| corrupt(format!("cannot decompress: {e}")))?;
     let mut dec = Decoder::new(BufReader::with_capacity(1 << 20, zstd), "snapshot");
-    let mut state = decode_body(&mut dec)?;
+    let mut state = decode_body(&mut dec, interner)?;
     state.lsn = lsn;
     Ok(state)
 }
 
-fn decode_body<R: Read>(dec: &mut Decoder<R>) -> GraphResult<GraphState> {
+fn decode_body<R: Read>(
+    dec: &mut Decoder<R>,
+    interner: &mut StringInterner,
+) -> GraphResult<GraphState> {
     let mut state = GraphState::default();
     {
         let symbols = Arc::make_mut(&mut state.symbols);
@@ -227,7 +234,7 @@ fn decode_body<R: Read>(dec: &mut Decoder<R>) -> GraphResult<GraphState> {
     let label_count = state.symbols.labels.len();
     let n_nodes = dec.u32()?;
     let mut bitmaps: Vec<roaring::RoaringBitmap> = vec![roaring::RoaringBitmap::new(); label_count];
-    let mut aliases: Vec<((LabelId, Arc<str>), NodeId)> = Vec::new();
+    let mut aliases: Vec<(LabelId, Arc<str>, NodeId)> = Vec::new();
     let mut nodes: Vec<Option<NodeRecord>> = Vec::with_capacity(n_nodes as usize);
     for id in 0..n_nodes {
         if dec.u8()? == 0 {
@@ -245,13 +252,13 @@ fn decode_body<R: Read>(dec: &mut Decoder<R>) -> GraphResult<GraphState> {
             record.labels.push(LabelId(label));
         }
         for (k, v) in dec.props()? {
-            record.props.set(k, v);
+            record.props.set(k, interner.intern_value(v));
         }
         let n_aliases = dec.varint()?;
         for _ in 0..n_aliases {
             let label = LabelId(dec.u32()?);
             let alias = dec.string()?;
-            aliases.push(((label, alias.clone()), NodeId(id)));
+            aliases.push((label, alias.clone(), NodeId(id)));
             record.aliases.push((label, alias));
         }
         nodes.push(Some(record));
@@ -266,18 +273,32 @@ fn decode_body<R: Read>(dec: &mut Decoder<R>) -> GraphResult<GraphState> {
         let rel_type = RelTypeId(dec.u32()?);
         let start = NodeId(dec.u32()?);
         let end = NodeId(dec.u32()?);
-        let props = dec.props()?;
+        let props: Vec<_> = dec
+            .props()?
+            .into_iter()
+            .map(|(k, v)| (k, interner.intern_value(v)))
+            .collect();
         let count = type_counts
             .get_mut(rel_type.index())
             .ok_or_else(|| dec.error(format!("unknown relationship type {rel_type}")))?;
         *count += 1;
         let rel = RelId(id);
         match nodes.get_mut(start.index()) {
-            Some(Some(n)) => n.out.insert(AdjEntry { rel_type, rel, other: end }),
-            _ => return Err(dec.error(format!("relationship {rel} starts at missing node {start}"))),
+            Some(Some(n)) => n.out.insert(AdjEntry {
+                rel_type,
+                rel,
+                other: end,
+            }),
+            _ => {
+                return Err(dec.error(format!("relationship {rel} starts at missing node {start}")))
+            }
         }
         match nodes.get_mut(end.index()) {
-            Some(Some(n)) => n.inc.insert(AdjEntry { rel_type, rel, other: start }),
+            Some(Some(n)) => n.inc.insert(AdjEntry {
+                rel_type,
+                rel,
+                other: start,
+            }),
             _ => return Err(dec.error(format!("relationship {rel} ends at missing node {end}"))),
         }
         state.rels.push(Some(RelRecord {
@@ -296,12 +317,13 @@ fn decode_body<R: Read>(dec: &mut Decoder<R>) -> GraphResult<GraphState> {
     }
     state.label_index = Arc::new(bitmaps.into_iter().map(Arc::new).collect());
     state.rel_type_counts = Arc::new(type_counts);
-    for ((label, alias), node) in aliases {
-        let entry: &mut SmallVec<[NodeId; 1]> = state.aliases.entry((label, alias)).or_default();
+    for (label, alias, node) in aliases {
+        let entry: &mut SmallVec<[NodeId; 1]> =
+            state.alias_map_mut(label).entry(alias).or_default();
         entry.push(node);
     }
     for spec in &indexes {
-        state.apply(&super::op::Op::CreateIndex(spec.clone()))?;
+        state.apply(super::op::Op::CreateIndex(spec.clone()))?;
     }
     Ok(state)
 }

@@ -20,6 +20,8 @@ use crate::value::Value;
 
 type FastHash = hashbrown::DefaultHashBuilder;
 type PMap<K, V> = imbl::GenericHashMap<K, V, FastHash, imbl::shared_ptr::DefaultSharedPtr>;
+/// Alias text → the nodes it names, for one label.
+pub(crate) type AliasMap = PMap<Arc<str>, SmallVec<[NodeId; 1]>>;
 
 /// A unique index of nodes with one label by one property.
 #[derive(Clone, Debug)]
@@ -50,7 +52,8 @@ pub struct GraphState {
     pub(crate) rel_type_counts: Arc<Vec<u64>>,
     pub(crate) node_unique: Arc<Vec<NodeUniqueIndex>>,
     pub(crate) rel_unique: Arc<Vec<RelUniqueIndex>>,
-    pub(crate) aliases: PMap<(LabelId, Arc<str>), SmallVec<[NodeId; 1]>>,
+    /// Per label: alias → nodes.
+    pub(crate) aliases: Arc<Vec<AliasMap>>,
 }
 
 impl Default for GraphState {
@@ -66,7 +69,7 @@ impl Default for GraphState {
             rel_type_counts: Arc::new(Vec::new()),
             node_unique: Arc::new(Vec::new()),
             rel_unique: Arc::new(Vec::new()),
-            aliases: PMap::default(),
+            aliases: Arc::new(Vec::new()),
         }
     }
 }
@@ -208,16 +211,26 @@ impl GraphState {
         rel_type: Option<RelTypeId>,
     ) -> impl Iterator<Item = Neighbor> + '_ {
         let record = self.node(node);
-        let out = matches!(direction, Direction::Outgoing | Direction::Both)
-            .then(|| adjacency_neighbors(record.map(NodeRecord::outgoing), rel_type, Direction::Outgoing));
-        let inc = matches!(direction, Direction::Incoming | Direction::Both)
-            .then(|| adjacency_neighbors(record.map(NodeRecord::incoming), rel_type, Direction::Incoming));
+        let out = matches!(direction, Direction::Outgoing | Direction::Both).then(|| {
+            adjacency_neighbors(
+                record.map(NodeRecord::outgoing),
+                rel_type,
+                Direction::Outgoing,
+            )
+        });
+        let inc = matches!(direction, Direction::Incoming | Direction::Both).then(|| {
+            adjacency_neighbors(
+                record.map(NodeRecord::incoming),
+                rel_type,
+                Direction::Incoming,
+            )
+        });
         // A self-loop appears once when both directions are asked for.
-        out.into_iter()
-            .flatten()
-            .chain(inc.into_iter().flatten().filter(move |n| {
-                !(direction == Direction::Both && n.other == node)
-            }))
+        out.into_iter().flatten().chain(
+            inc.into_iter()
+                .flatten()
+                .filter(move |n| !(direction == Direction::Both && n.other == node)),
+        )
     }
 
     /// Number of relationships of a node in a direction, optionally of a type.
@@ -250,6 +263,28 @@ impl GraphState {
                 .filter(|a| a.other == start)
                 .map(|a| a.rel)
                 .collect()
+        }
+    }
+
+    /// The first relationship of `rel_type` from `start` to `end`, scanning
+    /// the shorter of the two adjacency lists.
+    pub fn first_rel_between(
+        &self,
+        start: NodeId,
+        rel_type: RelTypeId,
+        end: NodeId,
+    ) -> Option<RelId> {
+        let (s, e) = (self.node(start)?, self.node(end)?);
+        if s.out.len_of(rel_type) <= e.inc.len_of(rel_type) {
+            s.out
+                .iter_type(rel_type)
+                .find(|a| a.other == end)
+                .map(|a| a.rel)
+        } else {
+            e.inc
+                .iter_type(rel_type)
+                .find(|a| a.other == start)
+                .map(|a| a.rel)
         }
     }
 
@@ -311,13 +346,23 @@ impl GraphState {
 
     /// The nodes an alias names under a label, in id order.
     pub fn alias_nodes(&self, label: LabelId, alias: &str) -> &[NodeId] {
-        let key: (LabelId, Arc<str>) = (label, Arc::from(alias));
-        self.aliases.get(&key).map_or(&[], |v| v.as_slice())
+        self.aliases
+            .get(label.index())
+            .and_then(|map| map.get(alias))
+            .map_or(&[], |v| v.as_slice())
     }
 
     /// Number of alias entries (for memory reports).
     pub fn alias_count(&self) -> usize {
-        self.aliases.len()
+        self.aliases.iter().map(PMap::len).sum()
+    }
+
+    pub(crate) fn alias_map_mut(&mut self, label: LabelId) -> &mut AliasMap {
+        let maps = Arc::make_mut(&mut self.aliases);
+        if maps.len() <= label.index() {
+            maps.resize_with(label.index() + 1, PMap::default);
+        }
+        &mut maps[label.index()]
     }
 
     // ----- applying operations -----
@@ -412,7 +457,14 @@ impl GraphState {
         Ok(())
     }
 
-    fn index_node_value(&mut self, node: NodeId, label: LabelId, key: PropKeyId, old: Option<&Value>, new: Option<&Value>) {
+    fn index_node_value(
+        &mut self,
+        node: NodeId,
+        label: LabelId,
+        key: PropKeyId,
+        old: Option<&Value>,
+        new: Option<&Value>,
+    ) {
         if !self
             .node_unique
             .iter()
@@ -434,7 +486,14 @@ impl GraphState {
         }
     }
 
-    fn index_rel_value(&mut self, rel: RelId, rel_type: RelTypeId, key: PropKeyId, old: Option<&Value>, new: Option<&Value>) {
+    fn index_rel_value(
+        &mut self,
+        rel: RelId,
+        rel_type: RelTypeId,
+        key: PropKeyId,
+        old: Option<&Value>,
+        new: Option<&Value>,
+    ) {
         if !self
             .rel_unique
             .iter()
@@ -456,7 +515,13 @@ impl GraphState {
         }
     }
 
-    fn set_alias(&mut self, label: LabelId, alias: Arc<str>, node: NodeId, present: bool) -> GraphResult<()> {
+    fn set_alias(
+        &mut self,
+        label: LabelId,
+        alias: Arc<str>,
+        node: NodeId,
+        present: bool,
+    ) -> GraphResult<()> {
         let record = self.node_mut(node)?;
         let pos = record
             .aliases
@@ -469,16 +534,16 @@ impl GraphState {
             }
             _ => return Ok(()),
         }
-        let key = (label, alias);
+        let map = self.alias_map_mut(label);
         if present {
-            let entry = self.aliases.entry(key).or_default();
+            let entry = map.entry(alias).or_default();
             if let Err(i) = entry.binary_search(&node) {
                 entry.insert(i, node);
             }
-        } else if let Some(entry) = self.aliases.get_mut(&key) {
+        } else if let Some(entry) = map.get_mut(&*alias) {
             entry.retain(|n| *n != node);
             if entry.is_empty() {
-                self.aliases.remove(&key);
+                map.remove(&*alias);
             }
         }
         Ok(())
@@ -486,10 +551,13 @@ impl GraphState {
 
     /// Applies one operation. Every constraint is checked before anything
     /// changes, so a failed operation leaves the state as it was.
-    pub(crate) fn apply(&mut self, op: &Op) -> GraphResult<()> {
+    pub(crate) fn apply(&mut self, op: Op) -> GraphResult<()> {
         match op {
             Op::DefineSymbol { kind, id, name } => {
-                if !Arc::make_mut(&mut self.symbols).of_mut(*kind).define(*id, name) {
+                if !Arc::make_mut(&mut self.symbols)
+                    .of_mut(kind)
+                    .define(id, &name)
+                {
                     return Err(GraphError::ReplayMismatch {
                         lsn: self.lsn,
                         detail: format!("symbol {id} `{name}` of {kind:?} conflicts"),
@@ -497,49 +565,52 @@ impl GraphState {
                 }
                 Ok(())
             }
-            Op::CreateIndex(spec) => self.create_index(spec),
+            Op::CreateIndex(spec) => self.create_index(&spec),
             Op::CreateNode { id, labels, props } => {
                 if id.index() != self.nodes.len() {
                     return Err(GraphError::ReplayMismatch {
                         lsn: self.lsn,
-                        detail: format!("node id {id} is not the next free id {}", self.nodes.len()),
+                        detail: format!(
+                            "node id {id} is not the next free id {}",
+                            self.nodes.len()
+                        ),
                     });
                 }
-                for (key, value) in props {
-                    self.check_node_unique(*id, labels, *key, value)?;
+                for (key, value) in &props {
+                    self.check_node_unique(id, &labels, *key, value)?;
+                }
+                for label in &labels {
+                    self.bitmap_mut(*label).insert(id.0);
+                    for (key, value) in &props {
+                        self.index_node_value(id, *label, *key, None, Some(value));
+                    }
                 }
                 let record = NodeRecord {
-                    labels: labels.iter().copied().collect(),
-                    props: props.iter().cloned().collect(),
+                    labels: labels.into_iter().collect(),
+                    props: props.into_iter().collect(),
                     ..NodeRecord::default()
                 };
                 self.nodes.push(Some(Arc::new(record)));
                 self.live_nodes += 1;
-                for label in labels {
-                    self.bitmap_mut(*label).insert(id.0);
-                    for (key, value) in props {
-                        self.index_node_value(*id, *label, *key, None, Some(value));
-                    }
-                }
                 Ok(())
             }
             Op::DeleteNode { id } => {
-                let record = self.node(*id).ok_or(GraphError::NodeNotFound(*id))?;
+                let record = self.node(id).ok_or(GraphError::NodeNotFound(id))?;
                 let count = record.out.len() + record.inc.len();
                 if count > 0 {
-                    return Err(GraphError::NodeHasRelationships { node: *id, count });
+                    return Err(GraphError::NodeHasRelationships { node: id, count });
                 }
                 let labels = record.labels.clone();
                 let props: Vec<(PropKeyId, Value)> =
                     record.props.iter().map(|(k, v)| (k, v.clone())).collect();
                 let aliases = record.aliases.clone();
-                for (label, alias) in aliases.iter() {
-                    self.set_alias(*label, alias.clone(), *id, false)?;
+                for (label, alias) in &aliases {
+                    self.set_alias(*label, alias.clone(), id, false)?;
                 }
                 for label in &labels {
                     self.bitmap_mut(*label).remove(id.0);
                     for (key, value) in &props {
-                        self.index_node_value(*id, *label, *key, Some(value), None);
+                        self.index_node_value(id, *label, *key, Some(value), None);
                     }
                 }
                 if let Some(slot) = self.nodes.get_mut(id.index()) {
@@ -549,44 +620,50 @@ impl GraphState {
                 Ok(())
             }
             Op::AddLabel { node, label } => {
-                let record = self.node(*node).ok_or(GraphError::NodeNotFound(*node))?;
-                if record.has_label(*label) {
+                let record = self.node(node).ok_or(GraphError::NodeNotFound(node))?;
+                if record.has_label(label) {
                     return Ok(());
                 }
                 let props: Vec<(PropKeyId, Value)> =
                     record.props.iter().map(|(k, v)| (k, v.clone())).collect();
                 for (key, value) in &props {
-                    self.check_node_unique(*node, &[*label], *key, value)?;
+                    self.check_node_unique(node, &[label], *key, value)?;
                 }
-                self.node_mut(*node)?.labels.push(*label);
-                self.bitmap_mut(*label).insert(node.0);
+                self.node_mut(node)?.labels.push(label);
+                self.bitmap_mut(label).insert(node.0);
                 for (key, value) in &props {
-                    self.index_node_value(*node, *label, *key, None, Some(value));
+                    self.index_node_value(node, label, *key, None, Some(value));
                 }
                 Ok(())
             }
             Op::RemoveLabel { node, label } => {
-                let record = self.node(*node).ok_or(GraphError::NodeNotFound(*node))?;
-                if !record.has_label(*label) {
+                let record = self.node(node).ok_or(GraphError::NodeNotFound(node))?;
+                if !record.has_label(label) {
                     return Ok(());
                 }
                 let props: Vec<(PropKeyId, Value)> =
                     record.props.iter().map(|(k, v)| (k, v.clone())).collect();
-                self.node_mut(*node)?.labels.retain(|l| *l != *label);
-                self.bitmap_mut(*label).remove(node.0);
+                self.node_mut(node)?.labels.retain(|l| *l != label);
+                self.bitmap_mut(label).remove(node.0);
                 for (key, value) in &props {
-                    self.index_node_value(*node, *label, *key, Some(value), None);
+                    self.index_node_value(node, label, *key, Some(value), None);
                 }
                 Ok(())
             }
             Op::SetNodeProperty { node, key, value } => {
-                let record = self.node(*node).ok_or(GraphError::NodeNotFound(*node))?;
+                let record = self.node(node).ok_or(GraphError::NodeNotFound(node))?;
                 let labels = record.labels.clone();
-                self.check_node_unique(*node, &labels, *key, value)?;
-                let old = self.node_mut(*node)?.props.set(*key, value.clone());
-                let new = (!value.is_null()).then_some(value);
-                for label in &labels {
-                    self.index_node_value(*node, *label, *key, old.as_ref(), new);
+                self.check_node_unique(node, &labels, key, &value)?;
+                let indexed = self
+                    .node_unique
+                    .iter()
+                    .any(|i| i.key == key && labels.contains(&i.label));
+                let new = (indexed && !value.is_null()).then(|| value.clone());
+                let old = self.node_mut(node)?.props.set(key, value);
+                if indexed {
+                    for label in &labels {
+                        self.index_node_value(node, *label, key, old.as_ref(), new.as_ref());
+                    }
                 }
                 Ok(())
             }
@@ -600,47 +677,50 @@ impl GraphState {
                 if id.index() != self.rels.len() {
                     return Err(GraphError::ReplayMismatch {
                         lsn: self.lsn,
-                        detail: format!("relationship id {id} is not the next free id {}", self.rels.len()),
+                        detail: format!(
+                            "relationship id {id} is not the next free id {}",
+                            self.rels.len()
+                        ),
                     });
                 }
-                if self.node(*start).is_none() {
-                    return Err(GraphError::NodeNotFound(*start));
+                if self.node(start).is_none() {
+                    return Err(GraphError::NodeNotFound(start));
                 }
-                if self.node(*end).is_none() {
-                    return Err(GraphError::NodeNotFound(*end));
+                if self.node(end).is_none() {
+                    return Err(GraphError::NodeNotFound(end));
                 }
-                for (key, value) in props {
-                    self.check_rel_unique(*id, *rel_type, *key, value)?;
+                for (key, value) in &props {
+                    self.check_rel_unique(id, rel_type, *key, value)?;
+                }
+                for (key, value) in &props {
+                    self.index_rel_value(id, rel_type, *key, None, Some(value));
                 }
                 self.rels.push(Some(RelRecord {
-                    rel_type: *rel_type,
-                    start: *start,
-                    end: *end,
-                    props: props.iter().cloned().collect::<PropertyMap>(),
+                    rel_type,
+                    start,
+                    end,
+                    props: props.into_iter().collect::<PropertyMap>(),
                 }));
                 self.live_rels += 1;
-                self.count_rel_type(*rel_type, true);
-                self.node_mut(*start)?.out.insert(AdjEntry {
-                    rel_type: *rel_type,
-                    rel: *id,
-                    other: *end,
+                self.count_rel_type(rel_type, true);
+                self.node_mut(start)?.out.insert(AdjEntry {
+                    rel_type,
+                    rel: id,
+                    other: end,
                 });
-                self.node_mut(*end)?.inc.insert(AdjEntry {
-                    rel_type: *rel_type,
-                    rel: *id,
-                    other: *start,
+                self.node_mut(end)?.inc.insert(AdjEntry {
+                    rel_type,
+                    rel: id,
+                    other: start,
                 });
-                for (key, value) in props {
-                    self.index_rel_value(*id, *rel_type, *key, None, Some(value));
-                }
                 Ok(())
             }
             Op::DeleteRel { id } => {
-                let record = self.rel(*id).ok_or(GraphError::RelNotFound(*id))?.clone();
-                self.node_mut(record.start)?.out.remove(record.rel_type, *id);
-                self.node_mut(record.end)?.inc.remove(record.rel_type, *id);
+                let record = self.rel(id).ok_or(GraphError::RelNotFound(id))?.clone();
+                self.node_mut(record.start)?.out.remove(record.rel_type, id);
+                self.node_mut(record.end)?.inc.remove(record.rel_type, id);
                 for (key, value) in record.props.iter() {
-                    self.index_rel_value(*id, record.rel_type, key, Some(value), None);
+                    self.index_rel_value(id, record.rel_type, key, Some(value), None);
                 }
                 if let Some(slot) = self.rels.get_mut(id.index()) {
                     *slot = None;
@@ -650,11 +730,11 @@ impl GraphState {
                 Ok(())
             }
             Op::SetRelProperty { rel, key, value } => {
-                let rel_type = self.rel(*rel).ok_or(GraphError::RelNotFound(*rel))?.rel_type;
-                self.check_rel_unique(*rel, rel_type, *key, value)?;
-                let old = self.rel_mut(*rel)?.props.set(*key, value.clone());
-                let new = (!value.is_null()).then_some(value);
-                self.index_rel_value(*rel, rel_type, *key, old.as_ref(), new);
+                let rel_type = self.rel(rel).ok_or(GraphError::RelNotFound(rel))?.rel_type;
+                self.check_rel_unique(rel, rel_type, key, &value)?;
+                let new = (!value.is_null()).then(|| value.clone());
+                let old = self.rel_mut(rel)?.props.set(key, value);
+                self.index_rel_value(rel, rel_type, key, old.as_ref(), new.as_ref());
                 Ok(())
             }
             Op::SetAlias {
@@ -662,7 +742,7 @@ impl GraphState {
                 alias,
                 node,
                 present,
-            } => self.set_alias(*label, alias.clone(), *node, *present),
+            } => self.set_alias(label, alias, node, present),
         }
     }
 
@@ -728,7 +808,7 @@ impl GraphState {
         }
         let index_entries: usize = self.node_unique.iter().map(|i| i.map.len()).sum::<usize>()
             + self.rel_unique.iter().map(|i| i.map.len()).sum::<usize>()
-            + self.aliases.len();
+            + self.alias_count();
         let label_bytes: u64 = self
             .label_index
             .iter()
@@ -743,22 +823,25 @@ impl GraphState {
     }
 }
 
-fn adjacency_neighbors<'a>(
-    adj: Option<&'a Adjacency>,
+fn adjacency_neighbors(
+    adj: Option<&Adjacency>,
     rel_type: Option<RelTypeId>,
     direction: Direction,
-) -> impl Iterator<Item = Neighbor> + 'a {
+) -> impl Iterator<Item = Neighbor> + '_ {
     let entries = match (adj, rel_type) {
         (None, _) => None,
         (Some(a), None) => Some(a.iter()),
         (Some(a), Some(t)) => Some(a.iter_type(t)),
     };
-    entries.into_iter().flatten().map(move |e: &AdjEntry| Neighbor {
-        rel: e.rel,
-        rel_type: e.rel_type,
-        other: e.other,
-        direction,
-    })
+    entries
+        .into_iter()
+        .flatten()
+        .map(move |e: &AdjEntry| Neighbor {
+            rel: e.rel,
+            rel_type: e.rel_type,
+            other: e.other,
+            direction,
+        })
 }
 
 /// Where a version's memory goes (estimates from record sizes).

@@ -12,6 +12,7 @@ use std::sync::Arc;
 
 use parking_lot::MutexGuard;
 
+use super::codec::Encoder;
 use super::db::{Database, WriterSlot};
 use super::op::{IndexSpec, Op};
 use super::state::GraphState;
@@ -25,7 +26,9 @@ pub struct WriteTxn<'db> {
     pub(crate) db: &'db Database,
     pub(crate) slot: MutexGuard<'db, WriterSlot>,
     pub(crate) state: GraphState,
-    pub(crate) ops: Vec<Op>,
+    /// The encoded operations, for the log (`None` in memory-only mode).
+    pub(crate) log: Option<Vec<u8>>,
+    pub(crate) op_count: usize,
 }
 
 impl WriteTxn<'_> {
@@ -36,13 +39,32 @@ impl WriteTxn<'_> {
 
     /// Number of changes made so far.
     pub fn op_count(&self) -> usize {
-        self.ops.len()
+        self.op_count
     }
 
-    fn push(&mut self, op: Op) -> GraphResult<()> {
-        self.state.apply(&op)?;
-        self.ops.push(op);
-        Ok(())
+    /// Logs and applies one operation. The log entry is taken back when the
+    /// operation fails, so the log always matches the applied changes.
+    fn push(&mut self, mut op: Op) -> GraphResult<()> {
+        op.intern_strings(&mut self.slot.interner);
+        let mark = self.log.as_ref().map(Vec::len);
+        if let Some(log) = self.log.take() {
+            let mut encoder = Encoder::new(log);
+            // Writing into a Vec cannot fail.
+            let _ = encoder.op(&op);
+            self.log = Some(encoder.out);
+        }
+        match self.state.apply(op) {
+            Ok(()) => {
+                self.op_count += 1;
+                Ok(())
+            }
+            Err(e) => {
+                if let (Some(log), Some(mark)) = (self.log.as_mut(), mark) {
+                    log.truncate(mark);
+                }
+                Err(e)
+            }
+        }
     }
 
     fn intern(&mut self, kind: SymbolKind, name: &str) -> u32 {
@@ -114,7 +136,8 @@ impl WriteTxn<'_> {
         }
         let mut labels = labels;
         labels.dedup();
-        let props: Vec<(PropKeyId, Value)> = props.into_iter().filter(|(_, v)| !v.is_null()).collect();
+        let props: Vec<(PropKeyId, Value)> =
+            props.into_iter().filter(|(_, v)| !v.is_null()).collect();
         let id = NodeId(id as u32);
         self.push(Op::CreateNode { id, labels, props })?;
         Ok(id)
@@ -131,7 +154,12 @@ impl WriteTxn<'_> {
     }
 
     /// Sets a node property; `Null` removes it.
-    pub fn set_node_property_id(&mut self, node: NodeId, key: PropKeyId, value: Value) -> GraphResult<()> {
+    pub fn set_node_property_id(
+        &mut self,
+        node: NodeId,
+        key: PropKeyId,
+        value: Value,
+    ) -> GraphResult<()> {
         let current = self
             .state
             .node(node)
@@ -157,7 +185,10 @@ impl WriteTxn<'_> {
 
     /// Adds a label (by id) to a node.
     pub fn add_label_id(&mut self, node: NodeId, label: LabelId) -> GraphResult<()> {
-        let record = self.state.node(node).ok_or(GraphError::NodeNotFound(node))?;
+        let record = self
+            .state
+            .node(node)
+            .ok_or(GraphError::NodeNotFound(node))?;
         if record.has_label(label) {
             return Ok(());
         }
@@ -166,7 +197,10 @@ impl WriteTxn<'_> {
 
     /// Removes a label from a node.
     pub fn remove_label_id(&mut self, node: NodeId, label: LabelId) -> GraphResult<()> {
-        let record = self.state.node(node).ok_or(GraphError::NodeNotFound(node))?;
+        let record = self
+            .state
+            .node(node)
+            .ok_or(GraphError::NodeNotFound(node))?;
         if !record.has_label(label) {
             return Ok(());
         }
@@ -180,7 +214,10 @@ impl WriteTxn<'_> {
 
     /// Deletes a node and all its relationships.
     pub fn detach_delete_node(&mut self, node: NodeId) -> GraphResult<()> {
-        let record = self.state.node(node).ok_or(GraphError::NodeNotFound(node))?;
+        let record = self
+            .state
+            .node(node)
+            .ok_or(GraphError::NodeNotFound(node))?;
         let mut rels: Vec<RelId> = record
             .outgoing()
             .iter()
@@ -239,7 +276,12 @@ impl WriteTxn<'_> {
     }
 
     /// Sets a relationship property; `Null` removes it.
-    pub fn set_rel_property_id(&mut self, rel: RelId, key: PropKeyId, value: Value) -> GraphResult<()> {
+    pub fn set_rel_property_id(
+        &mut self,
+        rel: RelId,
+        key: PropKeyId,
+        value: Value,
+    ) -> GraphResult<()> {
         let current = self
             .state
             .rel(rel)
@@ -292,8 +334,14 @@ impl WriteTxn<'_> {
     /// directory), then makes them visible to new readers all at once.
     /// Returns the transaction's log sequence number.
     pub fn commit(self) -> GraphResult<u64> {
-        let WriteTxn { db, slot, state, ops } = self;
-        db.commit_parts(slot, state, ops)
+        let WriteTxn {
+            db,
+            slot,
+            state,
+            log,
+            op_count,
+        } = self;
+        db.commit_parts(slot, state, log, op_count)
     }
 
     /// Discards every change.

@@ -96,7 +96,10 @@ pub(crate) fn scan_segment(path: &Path, mut expected_lsn: u64) -> GraphResult<Se
     while offset < bytes.len() {
         let rest = &bytes[offset..];
         if rest.len() < HEADER {
-            scan.problem = Some(format!("torn record header at byte {offset} ({} bytes)", rest.len()));
+            scan.problem = Some(format!(
+                "torn record header at byte {offset} ({} bytes)",
+                rest.len()
+            ));
             break;
         }
         let len = u32::from_le_bytes([rest[0], rest[1], rest[2], rest[3]]);

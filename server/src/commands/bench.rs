@@ -64,14 +64,23 @@ fn memory_status() -> (u64, u64) {
     (field("VmHWM:"), field("VmRSS:"))
 }
 
-fn ingest(patients: u64, seed: u64, input: &[PathBuf], work_dir: &Path, runs: usize) -> anyhow::Result<()> {
+fn ingest(
+    patients: u64,
+    seed: u64,
+    input: &[PathBuf],
+    work_dir: &Path,
+    runs: usize,
+) -> anyhow::Result<()> {
     std::fs::create_dir_all(work_dir)?;
     let inputs = if input.is_empty() {
         let export = work_dir.join(format!("export-{patients}-{seed}"));
         if export.join("manifest.json").exists() {
             println!("using the export in {}", export.display());
         } else {
-            println!("generating {patients} patients (seed {seed}) into {}", export.display());
+            println!(
+                "generating {patients} patients (seed {seed}) into {}",
+                export.display()
+            );
             let started = Instant::now();
             seeds::generate(
                 &seeds::GenerateOptions {
@@ -88,7 +97,10 @@ fn ingest(patients: u64, seed: u64, input: &[PathBuf], work_dir: &Path, runs: us
         input.to_vec()
     };
     let (files, _) = expand_inputs(&inputs)?;
-    let input_bytes: u64 = files.iter().map(|f| std::fs::metadata(f).map_or(0, |m| m.len())).sum();
+    let input_bytes: u64 = files
+        .iter()
+        .map(|f| std::fs::metadata(f).map_or(0, |m| m.len()))
+        .sum();
 
     // Baseline: read, decompress, split and parse every record, nothing else.
     let mut parse_times = Vec::new();
@@ -115,11 +127,17 @@ fn ingest(patients: u64, seed: u64, input: &[PathBuf], work_dir: &Path, runs: us
     let mut last = None;
     for _ in 0..runs {
         if data_dir.exists() {
-            std::fs::remove_dir_all(&data_dir).with_context(|| format!("clearing {}", data_dir.display()))?;
+            std::fs::remove_dir_all(&data_dir)
+                .with_context(|| format!("clearing {}", data_dir.display()))?;
         }
         let db = Database::open(&data_dir, DbOptions::default())?;
         let started = Instant::now();
-        let report = load_paths(&db, &inputs, LoadOptions::for_data_dir(&data_dir), &mut |_| {})?;
+        let report = load_paths(
+            &db,
+            &inputs,
+            LoadOptions::for_data_dir(&data_dir),
+            &mut |_| {},
+        )?;
         ingest_times.push(started.elapsed());
         last = Some((db, report));
     }
@@ -145,12 +163,33 @@ fn ingest(patients: u64, seed: u64, input: &[PathBuf], work_dir: &Path, runs: us
 
     let rate = |d: Duration| records as f64 / d.as_secs_f64().max(1e-9);
     println!();
-    println!("ingest benchmark: {} files, {:.1} MB, {records} records, {runs} run(s), medians", files.len(), input_bytes as f64 / 1e6);
-    println!("  parse only            {:>8.2} s  {:>10.0} records/s", parse.as_secs_f64(), rate(parse));
-    println!("  ingest (durable)      {:>8.2} s  {:>10.0} records/s", ingest.as_secs_f64(), rate(ingest));
-    println!("  ratio ingest/parse    {:>8.2}   (target <= 2.0)", ingest.as_secs_f64() / parse.as_secs_f64().max(1e-9));
-    println!("  loaded {} rejected {} transactions {}", report.records_loaded, report.records_rejected, report.batches);
-    println!("  graph: {} nodes, {} relationships", stats.total_nodes, stats.total_relationships);
+    println!(
+        "ingest benchmark: {} files, {:.1} MB, {records} records, {runs} run(s), medians",
+        files.len(),
+        input_bytes as f64 / 1e6
+    );
+    println!(
+        "  parse only            {:>8.2} s  {:>10.0} records/s",
+        parse.as_secs_f64(),
+        rate(parse)
+    );
+    println!(
+        "  ingest (durable)      {:>8.2} s  {:>10.0} records/s",
+        ingest.as_secs_f64(),
+        rate(ingest)
+    );
+    println!(
+        "  ratio ingest/parse    {:>8.2}   (target <= 2.0)",
+        ingest.as_secs_f64() / parse.as_secs_f64().max(1e-9)
+    );
+    println!(
+        "  loaded {} rejected {} transactions {}",
+        report.records_loaded, report.records_rejected, report.batches
+    );
+    println!(
+        "  graph: {} nodes, {} relationships",
+        stats.total_nodes, stats.total_relationships
+    );
     println!(
         "  memory: peak resident {:.1} MB, resident now {:.1} MB, estimated graph {:.1} MB",
         peak_rss as f64 / 1e6,
@@ -169,7 +208,10 @@ fn ingest(patients: u64, seed: u64, input: &[PathBuf], work_dir: &Path, runs: us
         "  resident bytes per graph element {:.0} (peak resident / (nodes + relationships))",
         peak_rss as f64 / (nodes + rels)
     );
-    println!("  final snapshot written in {:.2} s", checkpoint.as_secs_f64());
+    println!(
+        "  final snapshot written in {:.2} s",
+        checkpoint.as_secs_f64()
+    );
     println!(
         "  restart {:.2} s (snapshot load {:.2} s, log replay {:.2} s of {} transactions)",
         restart.as_secs_f64(),

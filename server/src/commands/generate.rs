@@ -9,9 +9,11 @@ use indicatif::{ProgressBar, ProgressStyle};
 pub fn run(patients: u64, seed: u64, out: &Path) -> anyhow::Result<()> {
     let bar = ProgressBar::new(patients);
     bar.set_style(
-        ProgressStyle::with_template("generating [{bar:40}] {pos}/{len} patients ({per_sec}, {eta})")
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> "),
+        ProgressStyle::with_template(
+            "generating [{bar:40}] {pos}/{len} patients ({per_sec}, {eta})",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> "),
     );
     let started = Instant::now();
     let report = seeds::generate(

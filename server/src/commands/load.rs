@@ -11,7 +11,12 @@ use graph_model::fhir::{load_paths, LoadOptions, LoadReport};
 use super::{byte_progress, open_db};
 
 /// Loads `paths` into the data directory `dir`. Returns the exit status.
-pub fn run_local(dir: &Path, paths: &[PathBuf], batch_size: usize, json: bool) -> anyhow::Result<u8> {
+pub fn run_local(
+    dir: &Path,
+    paths: &[PathBuf],
+    batch_size: usize,
+    json: bool,
+) -> anyhow::Result<u8> {
     let db = open_db(dir, true)?;
     let mut options = LoadOptions::for_data_dir(dir);
     options.batch_size = batch_size.max(1);
@@ -19,7 +24,10 @@ pub fn run_local(dir: &Path, paths: &[PathBuf], batch_size: usize, json: bool) -
     let report = load_paths(&db, paths, options, &mut |p| {
         bar.set_length(p.bytes_total);
         bar.set_position(p.bytes_done);
-        bar.set_prefix(format!("{} records, file {}/{}", p.records, p.files_done, p.files_total));
+        bar.set_prefix(format!(
+            "{} records, file {}/{}",
+            p.records, p.files_done, p.files_total
+        ));
     })?;
     bar.finish_and_clear();
     db.close().context("writing the final snapshot")?;
@@ -41,7 +49,10 @@ pub fn print_report(report: &LoadReport, json: bool) -> anyhow::Result<()> {
         "read {} records from {} file(s): {} loaded, {} rejected",
         report.records_read, report.files, report.records_loaded, report.records_rejected
     );
-    println!("  {:<24} {:>10} {:>10} {:>10}", "resource type", "read", "loaded", "rejected");
+    println!(
+        "  {:<24} {:>10} {:>10} {:>10}",
+        "resource type", "read", "loaded", "rejected"
+    );
     for (resource_type, counts) in &report.by_type {
         println!(
             "  {resource_type:<24} {:>10} {:>10} {:>10}",
@@ -50,7 +61,10 @@ pub fn print_report(report: &LoadReport, json: bool) -> anyhow::Result<()> {
     }
     println!(
         "nodes: {} created, {} updated; relationships: {} created, {} updated",
-        report.nodes_created, report.nodes_updated, report.relationships_created, report.relationships_updated
+        report.nodes_created,
+        report.nodes_updated,
+        report.relationships_created,
+        report.relationships_updated
     );
     if report.stubs_created + report.stubs_merged > 0 {
         println!(
@@ -65,13 +79,12 @@ pub fn print_report(report: &LoadReport, json: bool) -> anyhow::Result<()> {
         println!("skipped: {count} × {what}");
     }
     for rejection in report.rejections.iter().take(10) {
-        let mut place = rejection.file.clone();
-        if let Some(line) = rejection.line {
-            place.push_str(&format!(":{line}"));
-        }
-        if let Some(entry) = rejection.entry {
-            place.push_str(&format!(" entry[{entry}]"));
-        }
+        let line = rejection.line.map(|l| format!(":{l}")).unwrap_or_default();
+        let entry = rejection
+            .entry
+            .map(|e| format!(" entry[{e}]"))
+            .unwrap_or_default();
+        let place = format!("{}{line}{entry}", rejection.file);
         let path = if rejection.path.is_empty() {
             String::new()
         } else {
@@ -106,18 +119,24 @@ pub fn run_remote(url: &str, paths: &[PathBuf], json: bool) -> anyhow::Result<u8
         ..LoadReport::default()
     };
     let started = std::time::Instant::now();
-    let bytes_total: u64 = files.iter().map(|f| std::fs::metadata(f).map_or(0, |m| m.len())).sum();
+    let bytes_total: u64 = files
+        .iter()
+        .map(|f| std::fs::metadata(f).map_or(0, |m| m.len()))
+        .sum();
     let bar = byte_progress(bytes_total, "sending");
     for file in &files {
         let name = file.to_string_lossy().into_owned();
-        let Some((kind, gz)) = classify(&name) else { continue };
-        let handle = std::fs::File::open(file).with_context(|| format!("opening {}", file.display()))?;
+        let Some((kind, gz)) = classify(&name) else {
+            continue;
+        };
+        let handle =
+            std::fs::File::open(file).with_context(|| format!("opening {}", file.display()))?;
         let reader: Box<dyn Read> = if gz {
             Box::new(MultiGzDecoder::new(BufReader::new(handle)))
         } else {
             Box::new(handle)
         };
-        let mut send = |kind: InputKind, body: Vec<u8>| post(&endpoint, kind, body, &mut total);
+        let mut send = |kind: InputKind, body: Vec<u8>| post(&endpoint, kind, &body, &mut total);
         match kind {
             InputKind::Ndjson => send_ndjson(reader, &mut send)?,
             InputKind::Json => {
@@ -130,7 +149,9 @@ pub fn run_remote(url: &str, paths: &[PathBuf], json: bool) -> anyhow::Result<u8
                 for entry in archive.entries()? {
                     let entry = entry?;
                     let member = entry.path()?.to_string_lossy().into_owned();
-                    let Some((member_kind, member_gz)) = classify(&member) else { continue };
+                    let Some((member_kind, member_gz)) = classify(&member) else {
+                        continue;
+                    };
                     let member_reader: Box<dyn Read> = if member_gz {
                         Box::new(MultiGzDecoder::new(entry))
                     } else {
@@ -158,7 +179,10 @@ pub fn run_remote(url: &str, paths: &[PathBuf], json: bool) -> anyhow::Result<u8
     Ok(exit_code(&total))
 }
 
-fn send_ndjson(reader: impl Read, send: &mut dyn FnMut(InputKind, Vec<u8>) -> anyhow::Result<()>) -> anyhow::Result<()> {
+fn send_ndjson(
+    reader: impl Read,
+    send: &mut dyn FnMut(InputKind, Vec<u8>) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
     let mut reader = BufReader::with_capacity(1 << 20, reader);
     let mut chunk = Vec::new();
     let mut lines = 0;
@@ -183,17 +207,21 @@ fn send_ndjson(reader: impl Read, send: &mut dyn FnMut(InputKind, Vec<u8>) -> an
     Ok(())
 }
 
-fn post(endpoint: &str, kind: InputKind, body: Vec<u8>, total: &mut LoadReport) -> anyhow::Result<()> {
+fn post(
+    endpoint: &str,
+    kind: InputKind,
+    body: &[u8],
+    total: &mut LoadReport,
+) -> anyhow::Result<()> {
     let content_type = match kind {
         InputKind::Ndjson => "application/fhir+ndjson",
         _ => "application/fhir+json",
     };
     let response = ureq::post(endpoint)
         .set("Content-Type", content_type)
-        .send_bytes(&body);
+        .send_bytes(body);
     let response = match response {
-        Ok(r) => r,
-        Err(ureq::Error::Status(422, r)) => r,
+        Ok(r) | Err(ureq::Error::Status(422, r)) => r,
         Err(ureq::Error::Status(code, r)) => {
             let text = r.into_string().unwrap_or_default();
             anyhow::bail!("{endpoint} answered {code}: {text}");
@@ -234,5 +262,7 @@ fn merge(total: &mut LoadReport, part: LoadReport) {
         total.rejects_file = part.rejects_file;
     }
     let room = 100usize.saturating_sub(total.rejections.len());
-    total.rejections.extend(part.rejections.into_iter().take(room));
+    total
+        .rejections
+        .extend(part.rejections.into_iter().take(room));
 }

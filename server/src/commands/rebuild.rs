@@ -14,7 +14,11 @@ use super::open_db;
 pub fn run(dir: &Path) -> anyhow::Result<()> {
     let raw = dir.join("raw");
     if !raw.is_dir() {
-        anyhow::bail!("{} has no raw archive ({}); nothing to rebuild from", dir.display(), raw.display());
+        anyhow::bail!(
+            "{} has no raw archive ({}); nothing to rebuild from",
+            dir.display(),
+            raw.display()
+        );
     }
     // Holding the live database keeps its lock: no server can start meanwhile.
     let live = open_db(dir, true)?;
@@ -80,11 +84,16 @@ pub fn run(dir: &Path) -> anyhow::Result<()> {
         started.elapsed().as_secs_f64()
     );
     if report.records_rejected > 0 {
-        println!("{} archived record(s) were rejected on reload", report.records_rejected);
+        println!(
+            "{} archived record(s) were rejected on reload",
+            report.records_rejected
+        );
     }
     Ok(())
 }
 
+/// Log segments and snapshots (the names the store gives them, lower case).
+#[allow(clippy::case_sensitive_file_extension_comparisons)]
 fn is_graph_file(name: &str) -> bool {
     (name.starts_with("wal-") && name.ends_with(".log"))
         || (name.starts_with("snapshot-") && (name.ends_with(".cgs") || name.ends_with(".tmp")))

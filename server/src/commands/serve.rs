@@ -28,7 +28,8 @@ pub fn demo_paths() -> Vec<PathBuf> {
     let dir = seeds::bundled_sample_dir();
     vec![
         dir.join("synthea-bulk-10"),
-        dir.join("synthea-ca-86").join("synthea_data_california_fhir.tar.gz"),
+        dir.join("synthea-ca-86")
+            .join("synthea_data_california_fhir.tar.gz"),
     ]
 }
 
@@ -37,12 +38,20 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
     let db = open_db(&args.data_dir, args.sync_commits)?;
     if args.demo {
         if db.snapshot().node_count() == 0 {
-            eprintln!("--demo: loading the bundled Synthea sample into {}", args.data_dir.display());
+            eprintln!(
+                "--demo: loading the bundled Synthea sample into {}",
+                args.data_dir.display()
+            );
             let bar = byte_progress(0, "loading sample");
-            let report = load_paths(&db, &demo_paths(), LoadOptions::for_data_dir(&args.data_dir), &mut |p| {
-                bar.set_length(p.bytes_total);
-                bar.set_position(p.bytes_done);
-            })?;
+            let report = load_paths(
+                &db,
+                &demo_paths(),
+                LoadOptions::for_data_dir(&args.data_dir),
+                &mut |p| {
+                    bar.set_length(p.bytes_total);
+                    bar.set_position(p.bytes_done);
+                },
+            )?;
             bar.finish_and_clear();
             eprintln!(
                 "--demo: {} resources loaded, {} records rejected (reasons in {}), {} nodes, {} relationships",
@@ -57,7 +66,10 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
             );
             db.checkpoint()?;
         } else {
-            eprintln!("--demo: {} already holds data; serving it as it is", args.data_dir.display());
+            eprintln!(
+                "--demo: {} already holds data; serving it as it is",
+                args.data_dir.display()
+            );
         }
     }
     let state = AppState {
@@ -68,10 +80,16 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
     };
     let workers = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
     let server = http::spawn(state, args.http, workers)?;
-    println!("CareGraph is serving the graph in {}", args.data_dir.display());
+    println!(
+        "CareGraph is serving the graph in {}",
+        args.data_dir.display()
+    );
     println!("  health:  http://{}/health", server.addr);
     println!("  metrics: http://{}/metrics", server.addr);
-    println!("  ingest:  POST http://{}/fhir (application/fhir+json or application/fhir+ndjson)", server.addr);
+    println!(
+        "  ingest:  POST http://{}/fhir (application/fhir+json or application/fhir+ndjson)",
+        server.addr
+    );
     println!("Press Ctrl-C to stop.");
     wait_for_ctrl_c()?;
     eprintln!("stopping: finishing requests and writing a snapshot");
@@ -81,7 +99,9 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
 }
 
 fn wait_for_ctrl_c() -> anyhow::Result<()> {
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
     runtime.block_on(tokio::signal::ctrl_c())?;
     Ok(())
 }

@@ -38,7 +38,11 @@ pub fn run(dir: &Path, json: bool) -> anyhow::Result<()> {
     }
     println!("data directory  {}", dir.display());
     println!("transactions    {}", stats.lsn);
-    println!("nodes           {} ({} stubs)", stats.total_nodes, stats.stubs.values().sum::<u64>());
+    println!(
+        "nodes           {} ({} stubs)",
+        stats.total_nodes,
+        stats.stubs.values().sum::<u64>()
+    );
     for (label, count) in &stats.nodes {
         let stubs = stats.stubs.get(label).copied().unwrap_or(0);
         if stubs > 0 {

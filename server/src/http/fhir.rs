@@ -9,15 +9,28 @@ use super::{error_body, AppState};
 
 /// The input kind a Content-Type names.
 pub fn kind_of(content_type: &str) -> Option<InputKind> {
-    let media = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let media = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
     match media.as_str() {
-        "application/fhir+json" | "application/json" | "application/json+fhir" => Some(InputKind::Json),
-        "application/fhir+ndjson" | "application/x-ndjson" | "application/ndjson" => Some(InputKind::Ndjson),
+        "application/fhir+json" | "application/json" | "application/json+fhir" => {
+            Some(InputKind::Json)
+        }
+        "application/fhir+ndjson" | "application/x-ndjson" | "application/ndjson" => {
+            Some(InputKind::Ndjson)
+        }
         _ => None,
     }
 }
 
-pub(crate) async fn ingest(state: web::Data<AppState>, request: HttpRequest, body: web::Bytes) -> HttpResponse {
+pub(crate) async fn ingest(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+    body: web::Bytes,
+) -> HttpResponse {
     let content_type = request
         .headers()
         .get(header::CONTENT_TYPE)
@@ -43,9 +56,19 @@ pub(crate) async fn ingest(state: web::Data<AppState>, request: HttpRequest, bod
     .await;
     match result {
         Ok(Ok(report)) => {
-            state.metrics.fhir_records_loaded.fetch_add(report.records_loaded, Ordering::Relaxed);
-            state.metrics.fhir_records_rejected.fetch_add(report.records_rejected, Ordering::Relaxed);
-            let status = if report.records_rejected > 0 { 422 } else { 200 };
+            state
+                .metrics
+                .fhir_records_loaded
+                .fetch_add(report.records_loaded, Ordering::Relaxed);
+            state
+                .metrics
+                .fhir_records_rejected
+                .fetch_add(report.records_rejected, Ordering::Relaxed);
+            let status = if report.records_rejected > 0 {
+                422
+            } else {
+                200
+            };
             state.metrics.count_request("/fhir", status);
             if status == 422 {
                 HttpResponse::UnprocessableEntity().json(&report)

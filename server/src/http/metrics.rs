@@ -42,35 +42,60 @@ pub fn resident_bytes() -> Option<u64> {
 }
 
 fn escape(label: &str) -> String {
-    label.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
+    label
+        .replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
 }
 
 pub(crate) async fn render(state: web::Data<AppState>) -> HttpResponse {
     state.metrics.count_request("/metrics", 200);
     let graph = state.db.snapshot();
     let mut out = String::new();
-    let _ = writeln!(out, "# HELP caregraph_nodes Nodes per label (stubs included).");
+    let _ = writeln!(
+        out,
+        "# HELP caregraph_nodes Nodes per label (stubs included)."
+    );
     let _ = writeln!(out, "# TYPE caregraph_nodes gauge");
     for (i, name) in graph.symbols().labels.names().iter().enumerate() {
         let count = graph.label_count(graph_model::LabelId(i as u32));
         let _ = writeln!(out, "caregraph_nodes{{label=\"{}\"}} {count}", escape(name));
     }
-    let _ = writeln!(out, "# HELP caregraph_relationships Relationships per type.");
+    let _ = writeln!(
+        out,
+        "# HELP caregraph_relationships Relationships per type."
+    );
     let _ = writeln!(out, "# TYPE caregraph_relationships gauge");
     for (i, name) in graph.symbols().rel_types.names().iter().enumerate() {
         let count = graph.rel_type_count(graph_model::RelTypeId(i as u32));
-        let _ = writeln!(out, "caregraph_relationships{{type=\"{}\"}} {count}", escape(name));
+        let _ = writeln!(
+            out,
+            "caregraph_relationships{{type=\"{}\"}} {count}",
+            escape(name)
+        );
     }
     let _ = writeln!(out, "# HELP caregraph_nodes_total All nodes.\n# TYPE caregraph_nodes_total gauge\ncaregraph_nodes_total {}", graph.node_count());
     let _ = writeln!(out, "# HELP caregraph_relationships_total All relationships.\n# TYPE caregraph_relationships_total gauge\ncaregraph_relationships_total {}", graph.rel_count());
     let _ = writeln!(out, "# HELP caregraph_last_commit_lsn Log sequence number of the last published commit.\n# TYPE caregraph_last_commit_lsn gauge\ncaregraph_last_commit_lsn {}", graph.lsn());
     let _ = writeln!(out, "# HELP caregraph_log_bytes_since_snapshot Log bytes written since the last snapshot.\n# TYPE caregraph_log_bytes_since_snapshot gauge\ncaregraph_log_bytes_since_snapshot {}", state.db.log_bytes_since_snapshot());
     let _ = writeln!(out, "# HELP caregraph_fhir_records_total FHIR records received through POST /fhir.\n# TYPE caregraph_fhir_records_total counter");
-    let _ = writeln!(out, "caregraph_fhir_records_total{{outcome=\"loaded\"}} {}", state.metrics.fhir_records_loaded.load(Ordering::Relaxed));
-    let _ = writeln!(out, "caregraph_fhir_records_total{{outcome=\"rejected\"}} {}", state.metrics.fhir_records_rejected.load(Ordering::Relaxed));
+    let _ = writeln!(
+        out,
+        "caregraph_fhir_records_total{{outcome=\"loaded\"}} {}",
+        state.metrics.fhir_records_loaded.load(Ordering::Relaxed)
+    );
+    let _ = writeln!(
+        out,
+        "caregraph_fhir_records_total{{outcome=\"rejected\"}} {}",
+        state.metrics.fhir_records_rejected.load(Ordering::Relaxed)
+    );
     let _ = writeln!(out, "# HELP caregraph_http_requests_total HTTP requests by route and status.\n# TYPE caregraph_http_requests_total counter");
     for ((route, status), count) in state.metrics.requests() {
-        let _ = writeln!(out, "caregraph_http_requests_total{{route=\"{}\",status=\"{status}\"}} {count}", escape(&route));
+        let _ = writeln!(
+            out,
+            "caregraph_http_requests_total{{route=\"{}\",status=\"{status}\"}} {count}",
+            escape(&route)
+        );
     }
     if let Some(rss) = resident_bytes() {
         let _ = writeln!(out, "# HELP process_resident_memory_bytes Resident memory.\n# TYPE process_resident_memory_bytes gauge\nprocess_resident_memory_bytes {rss}");

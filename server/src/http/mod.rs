@@ -59,7 +59,9 @@ impl RunningServer {
 
     fn shutdown(&mut self) {
         let handle = self.handle.clone();
-        let _ = std::thread::spawn(move || actix_web::rt::System::new().block_on(handle.stop(true))).join();
+        let _ =
+            std::thread::spawn(move || actix_web::rt::System::new().block_on(handle.stop(true)))
+                .join();
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }
@@ -83,10 +85,11 @@ pub fn spawn(state: AppState, addr: SocketAddr, workers: usize) -> anyhow::Resul
         .spawn(move || {
             actix_web::rt::System::new().block_on(async move {
                 let app_state = state.clone();
-                let server = HttpServer::new(move || App::new().configure(|cfg| configure(cfg, &app_state)))
-                    .workers(workers.max(1))
-                    .disable_signals()
-                    .bind(addr);
+                let server =
+                    HttpServer::new(move || App::new().configure(|cfg| configure(cfg, &app_state)))
+                        .workers(workers.max(1))
+                        .disable_signals()
+                        .bind(addr);
                 let server = match server {
                     Ok(s) => s,
                     Err(e) => {
