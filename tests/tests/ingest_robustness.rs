@@ -237,7 +237,7 @@ const NDJSON_CORPUS: &str = r#"
 {"resourceType":"Patient","id":"bad-name","name":{}} => Patient|bad-name|Patient.name|expected an array;object
 
 {"resourceType":"Patient","gender":"female"} => Patient|-|Patient.id|missing
-{"resourceType":"Patient","id":""} => Patient||Patient.id|missing
+{"resourceType":"Patient","id":""} => Patient||Patient.id|empty
 {"resourceType":"Organization","id":"org-good-1","name":"Good Org"}
 {"resourceType":"Spaceship","id":"ship-1"} => Spaceship|ship-1|resourceType|Spaceship;not a FHIR R4 resource type
 {"resourceType":5,"id":"num-type"} => -|num-type|resourceType|expected a string

@@ -44,47 +44,78 @@ pub const MAX_STRING_BYTES: usize = 4 << 20;
 pub const MAX_DEPTH: usize = 64;
 
 /// Checks the limits that apply to the whole record, read or not by the
-/// mapping: nesting depth and string length (keys included).
+/// mapping: nesting depth and string length (keys included). The rejection
+/// names the JSON path of the first offending element.
 pub fn check_limits(root: &Json) -> Checked<()> {
     let mut stack: Vec<(&Json, usize)> = vec![(root, 1)];
+    let mut violated = false;
     while let Some((value, depth)) = stack.pop() {
         match value {
-            Json::String(s) if s.len() > MAX_STRING_BYTES => {
-                return Err(Reject::at(
-                    "",
-                    format!(
-                        "a string of {} bytes exceeds the {MAX_STRING_BYTES} byte limit",
-                        s.len()
-                    ),
-                ));
-            }
+            Json::String(s) if s.len() > MAX_STRING_BYTES => violated = true,
             Json::Array(items) => {
-                if depth > MAX_DEPTH {
-                    return Err(Reject::at(
-                        "",
-                        format!("nesting deeper than {MAX_DEPTH} levels"),
-                    ));
-                }
+                violated |= depth > MAX_DEPTH;
                 stack.extend(items.iter().map(|v| (v, depth + 1)));
             }
             Json::Object(map) => {
-                if depth > MAX_DEPTH {
-                    return Err(Reject::at(
-                        "",
-                        format!("nesting deeper than {MAX_DEPTH} levels"),
-                    ));
-                }
-                for (key, v) in map {
-                    if key.len() > MAX_STRING_BYTES {
-                        return Err(Reject::at("", "an object key exceeds the string limit"));
-                    }
-                    stack.push((v, depth + 1));
-                }
+                violated |= depth > MAX_DEPTH || map.keys().any(|k| k.len() > MAX_STRING_BYTES);
+                stack.extend(map.values().map(|v| (v, depth + 1)));
             }
             _ => {}
         }
+        if violated {
+            break;
+        }
     }
-    Ok(())
+    if !violated {
+        return Ok(());
+    }
+    let root_name = root
+        .get("resourceType")
+        .and_then(Json::as_str)
+        .unwrap_or("")
+        .to_owned();
+    let mut path = Vec::new();
+    let reason = find_violation(root, 1, &mut path)
+        .unwrap_or_else(|| "the record exceeds a size limit".to_owned());
+    let mut text = root_name;
+    for segment in path {
+        text.push_str(&segment);
+    }
+    Err(Reject::at(text.trim_start_matches('.').to_owned(), reason))
+}
+
+/// Depth-first search for the first element over a limit, recording the
+/// path segments (`.key`, `[i]`) that lead to it.
+fn find_violation(value: &Json, depth: usize, path: &mut Vec<String>) -> Option<String> {
+    match value {
+        Json::String(s) if s.len() > MAX_STRING_BYTES => Some(format!(
+            "a string of {} bytes exceeds the {MAX_STRING_BYTES} byte limit",
+            s.len()
+        )),
+        Json::Array(_) | Json::Object(_) if depth > MAX_DEPTH => {
+            Some(format!("nesting deeper than {MAX_DEPTH} levels"))
+        }
+        Json::Array(items) => items.iter().enumerate().find_map(|(i, item)| {
+            path.push(format!("[{i}]"));
+            let found = find_violation(item, depth + 1, path);
+            if found.is_none() {
+                path.pop();
+            }
+            found
+        }),
+        Json::Object(map) => map.iter().find_map(|(key, item)| {
+            if key.len() > MAX_STRING_BYTES {
+                return Some("an object key exceeds the string limit".to_owned());
+            }
+            path.push(format!(".{key}"));
+            let found = find_violation(item, depth + 1, path);
+            if found.is_none() {
+                path.pop();
+            }
+            found
+        }),
+        _ => None,
+    }
 }
 
 fn kind(v: &Json) -> &'static str {

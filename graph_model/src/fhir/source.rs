@@ -426,7 +426,7 @@ fn read_tar(
             Box::new(entry)
         };
         if kind == InputKind::Ndjson {
-            read_ndjson(reader, &file, &dir, emit)?
+            read_ndjson(reader, &file, &dir, emit)?;
         } else {
             let body = read_limited(reader).map_err(ReadFailure::Io)?;
             split_json(body, &file, &dir, emit).map_err(ReadFailure::Emit)?;

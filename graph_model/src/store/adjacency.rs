@@ -129,7 +129,7 @@ impl Adjacency {
                     let mut groups: Vec<TypeGroup> = Vec::new();
                     for e in v.iter().chain(std::iter::once(&entry)) {
                         if let Some(g) = groups.iter_mut().find(|g| g.rel_type == e.rel_type) {
-                            g.push(*e)
+                            g.push(*e);
                         } else {
                             let mut g = TypeGroup::new(e.rel_type);
                             g.push(*e);
@@ -145,7 +145,7 @@ impl Adjacency {
             Adjacency::Large(groups) => {
                 let groups = Arc::make_mut(groups);
                 if let Some(g) = groups.iter_mut().find(|g| g.rel_type == entry.rel_type) {
-                    g.push(entry)
+                    g.push(entry);
                 } else {
                     let mut g = TypeGroup::new(entry.rel_type);
                     g.push(entry);

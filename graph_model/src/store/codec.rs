@@ -2,7 +2,7 @@
 //! write-ahead log and snapshots: LEB128 varints, zig-zag for signed numbers,
 //! length-prefixed strings, one tag byte per value.
 
-use std::io::{self, Read, Write};
+use std::io::{self, BufRead, Read, Write};
 use std::sync::Arc;
 
 use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, TimeZone};
@@ -223,13 +223,21 @@ fn symbol_kind_tag(kind: SymbolKind) -> u8 {
     }
 }
 
-/// Decoding primitives over any reader.
-pub(crate) struct Decoder<R: Read> {
+fn decode_io(what: &'static str, e: &io::Error) -> GraphError {
+    GraphError::Decode {
+        what,
+        reason: format!("truncated or unreadable: {e}"),
+    }
+}
+
+/// Decoding primitives over any buffered reader. Varints and strings are
+/// read straight from the reader's buffer when it holds enough bytes.
+pub(crate) struct Decoder<R: BufRead> {
     pub(crate) input: R,
     what: &'static str,
 }
 
-impl<R: Read> Decoder<R> {
+impl<R: BufRead> Decoder<R> {
     pub(crate) fn new(input: R, what: &'static str) -> Self {
         Decoder { input, what }
     }
@@ -242,16 +250,33 @@ impl<R: Read> Decoder<R> {
     }
 
     fn io(&self, e: &io::Error) -> GraphError {
-        self.error(format!("truncated or unreadable: {e}"))
+        decode_io(self.what, e)
     }
 
     pub(crate) fn u8(&mut self) -> Result<u8, GraphError> {
-        let mut b = [0u8; 1];
-        self.input.read_exact(&mut b).map_err(|e| self.io(&e))?;
-        Ok(b[0])
+        let what = self.what;
+        let buf = self.input.fill_buf().map_err(|e| decode_io(what, &e))?;
+        let Some(&byte) = buf.first() else {
+            return Err(self.error("truncated: unexpected end of data"));
+        };
+        self.input.consume(1);
+        Ok(byte)
     }
 
     pub(crate) fn varint(&mut self) -> Result<u64, GraphError> {
+        let what = self.what;
+        let buf = self.input.fill_buf().map_err(|e| decode_io(what, &e))?;
+        if buf.len() >= 10 {
+            let mut result = 0u64;
+            for (i, &byte) in buf.iter().take(10).enumerate() {
+                result |= u64::from(byte & 0x7f) << (7 * i);
+                if byte & 0x80 == 0 {
+                    self.input.consume(i + 1);
+                    return Ok(result);
+                }
+            }
+            return Err(self.error("varint longer than 10 bytes"));
+        }
         let mut result = 0u64;
         for shift in (0..64).step_by(7) {
             let byte = self.u8()?;
@@ -283,6 +308,15 @@ impl<R: Read> Decoder<R> {
 
     pub(crate) fn string(&mut self) -> Result<Arc<str>, GraphError> {
         let n = self.len()?;
+        let what = self.what;
+        let available = self.input.fill_buf().map_err(|e| decode_io(what, &e))?;
+        if available.len() >= n {
+            let text = std::str::from_utf8(&available[..n])
+                .map(Arc::from)
+                .map_err(|_| self.error("string is not UTF-8"))?;
+            self.input.consume(n);
+            return Ok(text);
+        }
         let mut buf = Vec::new();
         (&mut self.input)
             .take(n as u64)

@@ -2,6 +2,7 @@
 
 pub mod adjacency;
 pub(crate) mod codec;
+pub mod cowmap;
 pub mod db;
 pub mod interner;
 pub mod op;

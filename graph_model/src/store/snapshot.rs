@@ -209,7 +209,7 @@ pub(crate) fn read_snapshot(path: &Path, interner: &mut StringInterner) -> Graph
     Ok(state)
 }
 
-fn decode_body<R: Read>(
+fn decode_body<R: std::io::BufRead>(
     dec: &mut Decoder<R>,
     interner: &mut StringInterner,
 ) -> GraphResult<GraphState> {
@@ -251,9 +251,11 @@ fn decode_body<R: Read>(
             bitmap.insert(id);
             record.labels.push(LabelId(label));
         }
-        for (k, v) in dec.props()? {
-            record.props.set(k, interner.intern_value(v));
-        }
+        record.props = dec
+            .props()?
+            .into_iter()
+            .map(|(k, v)| (k, interner.intern_value(v)))
+            .collect();
         let n_aliases = dec.varint()?;
         for _ in 0..n_aliases {
             let label = LabelId(dec.u32()?);
@@ -318,8 +320,7 @@ fn decode_body<R: Read>(
     state.label_index = Arc::new(bitmaps.into_iter().map(Arc::new).collect());
     state.rel_type_counts = Arc::new(type_counts);
     for (label, alias, node) in aliases {
-        let entry: &mut SmallVec<[NodeId; 1]> =
-            state.alias_map_mut(label).entry(alias).or_default();
+        let entry: &mut SmallVec<[NodeId; 1]> = state.alias_map_mut(label).entry_or_default(alias);
         entry.push(node);
     }
     for spec in &indexes {

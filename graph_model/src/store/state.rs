@@ -18,8 +18,7 @@ use crate::ids::{Direction, LabelId, NodeId, PropKeyId, RelId, RelTypeId};
 use crate::symbols::{SymbolKind, Symbols};
 use crate::value::Value;
 
-type FastHash = hashbrown::DefaultHashBuilder;
-type PMap<K, V> = imbl::GenericHashMap<K, V, FastHash, imbl::shared_ptr::DefaultSharedPtr>;
+type PMap<K, V> = super::cowmap::CowHashMap<K, V>;
 /// Alias text → the nodes it names, for one label.
 pub(crate) type AliasMap = PMap<Arc<str>, SmallVec<[NodeId; 1]>>;
 
@@ -536,7 +535,7 @@ impl GraphState {
         }
         let map = self.alias_map_mut(label);
         if present {
-            let entry = map.entry(alias).or_default();
+            let entry = map.entry_or_default(alias);
             if let Err(i) = entry.binary_search(&node) {
                 entry.insert(i, node);
             }
@@ -806,9 +805,17 @@ impl GraphState {
         for record in self.rels.iter().flatten() {
             rel_bytes += record.props.heap_bytes();
         }
-        let index_entries: usize = self.node_unique.iter().map(|i| i.map.len()).sum::<usize>()
-            + self.rel_unique.iter().map(|i| i.map.len()).sum::<usize>()
-            + self.alias_count();
+        let index_heap: usize = self
+            .node_unique
+            .iter()
+            .map(|i| i.map.heap_bytes())
+            .sum::<usize>()
+            + self
+                .rel_unique
+                .iter()
+                .map(|i| i.map.heap_bytes())
+                .sum::<usize>()
+            + self.aliases.iter().map(PMap::heap_bytes).sum::<usize>();
         let label_bytes: u64 = self
             .label_index
             .iter()
@@ -818,7 +825,7 @@ impl GraphState {
             node_bytes: node_bytes as u64,
             rel_bytes: rel_bytes as u64,
             adjacency_bytes: adjacency_bytes as u64,
-            index_bytes: index_entries as u64 * 48 + label_bytes,
+            index_bytes: index_heap as u64 + label_bytes,
         }
     }
 }

@@ -31,6 +31,20 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 1)]
         runs: usize,
     },
+    /// Commit latency of small write transactions with and without a
+    /// concurrent reader that scans the whole graph (readers never block
+    /// writers: the ratio should stay near 1).
+    Mvcc {
+        /// Patients to generate and load first.
+        #[arg(long, default_value_t = 2_000)]
+        patients: u64,
+        /// Write transactions per measurement.
+        #[arg(long, default_value_t = 300)]
+        commits: usize,
+        /// Working directory.
+        #[arg(long, default_value = "target/bench")]
+        work_dir: PathBuf,
+    },
 }
 
 /// Runs a benchmark.
@@ -43,7 +57,120 @@ pub fn run(which: &BenchCommand) -> anyhow::Result<()> {
             work_dir,
             runs,
         } => ingest(*patients, *seed, input, work_dir, (*runs).max(1)),
+        BenchCommand::Mvcc {
+            patients,
+            commits,
+            work_dir,
+        } => mvcc(*patients, (*commits).max(10), work_dir),
     }
+}
+
+/// One small write transaction (a node and a relationship), durable.
+fn small_commit(db: &Database, i: usize) -> anyhow::Result<Duration> {
+    let started = Instant::now();
+    let mut txn = db.begin_write();
+    let node = txn.create_node(&["BenchNote"], &[("n", graph_model::Value::from(i as i64))])?;
+    let first = txn.view().all_nodes().next();
+    if let Some(first) = first {
+        txn.create_rel(node, "ABOUT", first, &[])?;
+    }
+    txn.commit()?;
+    Ok(started.elapsed())
+}
+
+fn percentile(mut values: Vec<Duration>, p: f64) -> Duration {
+    values.sort();
+    let index = ((values.len() - 1) as f64 * p).round() as usize;
+    values[index]
+}
+
+fn mvcc(patients: u64, commits: usize, work_dir: &Path) -> anyhow::Result<()> {
+    let export = work_dir.join(format!("export-{patients}-1"));
+    if !export.join("manifest.json").exists() {
+        seeds::generate(
+            &seeds::GenerateOptions {
+                patients,
+                seed: 1,
+                out_dir: export.clone(),
+            },
+            &mut |_| {},
+        )?;
+    }
+    let data_dir = work_dir.join("mvcc-data");
+    if data_dir.exists() {
+        std::fs::remove_dir_all(&data_dir)?;
+    }
+    let db = Database::open(&data_dir, DbOptions::default())?;
+    load_paths(&db, &[export], LoadOptions::default(), &mut |_| {})?;
+    let graph = db.snapshot();
+    println!(
+        "mvcc benchmark: {} nodes, {} relationships, {commits} durable commits per case",
+        graph.node_count(),
+        graph.rel_count()
+    );
+    drop(graph);
+
+    let quiet: Vec<Duration> = (0..commits)
+        .map(|i| small_commit(&db, i))
+        .collect::<anyhow::Result<_>>()?;
+
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let mut scans = 0u64;
+    let mut longest_scan = Duration::ZERO;
+    let busy: Vec<Duration> = std::thread::scope(|scope| {
+        let reader = scope.spawn(|| {
+            // A long reader: holds one version for a whole scan of every
+            // node's properties and relationships, again and again.
+            let mut scans = 0u64;
+            let mut longest = Duration::ZERO;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let started = Instant::now();
+                let version = db.snapshot();
+                let mut touched = 0usize;
+                for node in version.all_nodes() {
+                    touched += version
+                        .neighbors(node, graph_model::Direction::Both, None)
+                        .count();
+                    touched += version.node(node).map_or(0, |r| r.properties().len());
+                }
+                std::hint::black_box(touched);
+                longest = longest.max(started.elapsed());
+                scans += 1;
+            }
+            (scans, longest)
+        });
+        let result: anyhow::Result<Vec<Duration>> = (0..commits)
+            .map(|i| small_commit(&db, commits + i))
+            .collect();
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        if let Ok((s, l)) = reader.join() {
+            scans = s;
+            longest_scan = l;
+        }
+        result
+    })?;
+    let ms = |d: Duration| d.as_secs_f64() * 1e3;
+    let (quiet_p50, busy_p50) = (
+        percentile(quiet.clone(), 0.5),
+        percentile(busy.clone(), 0.5),
+    );
+    println!(
+        "  commit latency, no reader        p50 {:>7.3} ms  p99 {:>7.3} ms",
+        ms(quiet_p50),
+        ms(percentile(quiet, 0.99))
+    );
+    println!(
+        "  commit latency, scanning reader  p50 {:>7.3} ms  p99 {:>7.3} ms  ({scans} full scans, longest {:.0} ms)",
+        ms(busy_p50),
+        ms(percentile(busy, 0.99)),
+        ms(longest_scan)
+    );
+    println!(
+        "  ratio busy/quiet p50 {:.2} (a reader holding a version for {:.0} ms never made a commit wait for it)",
+        busy_p50.as_secs_f64() / quiet_p50.as_secs_f64().max(1e-9),
+        ms(longest_scan)
+    );
+    Ok(())
 }
 
 fn median(mut values: Vec<Duration>) -> Duration {
