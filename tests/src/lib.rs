@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use graph_model::{Direction, GraphState, NodeId, Value};
+pub mod tck;
 
 /// The workspace root.
 pub fn workspace_root() -> PathBuf {
@@ -30,14 +31,15 @@ pub fn ca_86() -> PathBuf {
 /// The 615-patient set in `../shared`, when it is there (CI has it; a
 /// fresh clone without `../shared` does not).
 pub fn smart_615() -> Option<PathBuf> {
-    let path = workspace_root()
-        .join("../shared/data/synthea-smart-r4/R4_SYNTHEA_bundles.tar.gz");
+    let path = workspace_root().join("../shared/data/synthea-smart-r4/R4_SYNTHEA_bundles.tar.gz");
     path.exists().then_some(path)
 }
 
 /// An expected-results file of `tests/expected/`.
 pub fn expected(name: &str) -> anyhow::Result<serde_json::Value> {
-    let path = workspace_root().join("tests/expected").join(format!("{name}.json"));
+    let path = workspace_root()
+        .join("tests/expected")
+        .join(format!("{name}.json"));
     let text = std::fs::read_to_string(&path)
         .map_err(|e| anyhow::anyhow!("reading {}: {e}", path.display()))?;
     Ok(serde_json::from_str(&text)?)
@@ -61,7 +63,11 @@ pub fn node_identity(graph: &GraphState, node: NodeId) -> String {
     let Some(record) = graph.node(node) else {
         return format!("missing:{node}");
     };
-    let mut labels: Vec<&str> = record.labels().iter().map(|l| graph.label_name(*l)).collect();
+    let mut labels: Vec<&str> = record
+        .labels()
+        .iter()
+        .map(|l| graph.label_name(*l))
+        .collect();
     labels.sort_unstable();
     let key = ["id", "code", "name", "ref"]
         .iter()
@@ -103,7 +109,11 @@ pub fn canonical(graph: &GraphState) -> BTreeMap<String, u32> {
     let mut lines = BTreeMap::new();
     for node in graph.all_nodes() {
         if let Some(record) = graph.node(node) {
-            let line = format!("{} {{{}}}", node_identity(graph, node), properties(graph, record.properties()));
+            let line = format!(
+                "{} {{{}}}",
+                node_identity(graph, node),
+                properties(graph, record.properties())
+            );
             *lines.entry(line).or_default() += 1;
             for neighbor in graph.neighbors(node, Direction::Outgoing, None) {
                 if let Some(rel) = graph.rel(neighbor.rel) {
