@@ -118,7 +118,11 @@ impl ArchiveWriter {
 /// Compresses a batch of records into one archive frame (done off the
 /// writer thread; [`ArchiveWriter::write_frame`] appends it).
 pub fn encode_frame(records: &[&RawRecord]) -> std::io::Result<Vec<u8>> {
-    let mut plain = Vec::new();
+    let capacity: usize = records
+        .iter()
+        .map(|r| r.body.as_ref().map_or(0, Vec::len) + r.source.file.len() + r.dir.len() + 64)
+        .sum();
+    let mut plain = Vec::with_capacity(capacity + 16);
     let count = records.iter().filter(|r| r.body.is_ok()).count();
     put_varint(&mut plain, count as u64);
     for record in records {
@@ -133,7 +137,9 @@ pub fn encode_frame(records: &[&RawRecord]) -> std::io::Result<Vec<u8>> {
         );
         put_bytes(&mut plain, body);
     }
-    let compressed = zstd::bulk::compress(&plain, 1)?;
+    // zstd fast mode: the archive is written once and read only by rebuild,
+    // so compression speed matters more than ratio.
+    let compressed = zstd::bulk::compress(&plain, -1)?;
     let mut frame = Vec::with_capacity(compressed.len() + 8);
     frame.extend_from_slice(&(compressed.len() as u32).to_le_bytes());
     frame.extend_from_slice(&crc32c::crc32c(&compressed).to_le_bytes());

@@ -35,8 +35,9 @@ pub struct DbOptions {
     pub sync_commits: bool,
     /// Start a new log segment after this many bytes.
     pub segment_bytes: u64,
-    /// Write a snapshot in the background once this many log bytes have been
-    /// written since the last one (0 = never automatically).
+    /// Write a snapshot in the background once this many log bytes (and at
+    /// least four times the last snapshot's size) have been written since the
+    /// last one (0 = never automatically).
     pub snapshot_after_bytes: u64,
     /// How often the background snapshotter checks.
     pub snapshot_check_interval: Duration,
@@ -96,6 +97,9 @@ pub(crate) struct WriterSlot {
     poisoned: Option<String>,
     /// Shared copies of repeated short strings.
     pub(crate) interner: StringInterner,
+    /// Size of the last transaction's log record (the next one starts with
+    /// that much room, so a bulk batch does not grow its buffer repeatedly).
+    log_size_hint: usize,
 }
 
 struct Durability {
@@ -110,6 +114,8 @@ struct Durability {
     pending: Mutex<Vec<Arc<GraphState>>>,
     /// Log bytes written since the last snapshot.
     bytes_since_snapshot: AtomicU64,
+    /// Size of the last snapshot written or loaded.
+    last_snapshot_bytes: AtomicU64,
     _lock: File,
 }
 
@@ -178,6 +184,13 @@ impl Database {
             current_file: Mutex::new(wal.file.clone()),
             pending: Mutex::new(Vec::new()),
             bytes_since_snapshot: AtomicU64::new(0),
+            last_snapshot_bytes: AtomicU64::new(
+                report
+                    .snapshot
+                    .as_ref()
+                    .and_then(|(path, _)| fs::metadata(path).ok())
+                    .map_or(0, |m| m.len()),
+            ),
             _lock: lock,
         };
         let db = Self::from_parts(
@@ -209,6 +222,7 @@ impl Database {
                     wal,
                     poisoned: None,
                     interner,
+                    log_size_hint: 0,
                 }),
                 durability,
                 options,
@@ -240,11 +254,16 @@ impl Database {
     pub fn begin_write(&self) -> WriteTxn<'_> {
         let slot = self.inner.writer.lock();
         let state = (*slot.head).clone();
+        let log_capacity = slot.log_size_hint.min(64 << 20);
         WriteTxn {
             db: self,
             slot,
             state,
-            log: self.inner.durability.is_some().then(Vec::new),
+            log: self
+                .inner
+                .durability
+                .is_some()
+                .then(|| Vec::with_capacity(log_capacity)),
             op_count: 0,
         }
     }
@@ -282,6 +301,7 @@ impl Database {
             return Ok(lsn);
         };
         let payload = log.unwrap_or_default();
+        slot.log_size_hint = payload.len();
         let wal = slot
             .wal
             .as_mut()
@@ -365,6 +385,9 @@ impl Database {
         durability
             .bytes_since_snapshot
             .fetch_sub(before, Ordering::Relaxed);
+        durability
+            .last_snapshot_bytes
+            .store(size, Ordering::Relaxed);
         tracing::info!(
             lsn = state.lsn,
             bytes = size,
@@ -441,8 +464,10 @@ impl Database {
         }
     }
 
-    /// Stops the background snapshotter and writes a final snapshot.
-    pub fn close(&self) -> GraphResult<()> {
+    /// Stops the background snapshotter (waiting for a snapshot in
+    /// progress) without writing a new one: what is on disk afterwards is
+    /// what a crash would leave.
+    pub fn stop_background(&self) {
         {
             let (lock, cvar) = &self.inner.shutdown;
             *lock.lock() = true;
@@ -451,6 +476,11 @@ impl Database {
         if let Some(handle) = self.inner.snapshotter.lock().take() {
             let _ = handle.join();
         }
+    }
+
+    /// Stops the background snapshotter and writes a final snapshot.
+    pub fn close(&self) -> GraphResult<()> {
+        self.stop_background();
         self.checkpoint().map(|_| ())
     }
 

@@ -17,10 +17,25 @@ pub const MAX_INTERNED_BYTES: usize = 96;
 /// not a registry: unique values such as ids would only fill it).
 const MAX_ENTRIES: usize = 1 << 20;
 
+/// Lookups per property key before deciding whether its values repeat.
+const TRIAL_LOOKUPS: u32 = 1024;
+/// Keys whose values were found shared less often than this (per mille)
+/// during the trial stop being interned (ids, timestamps as text).
+const MIN_HIT_PER_MILLE: u32 = 50;
+
+/// Interning statistics of one property key.
+#[derive(Clone, Copy, Debug, Default)]
+struct KeyTrial {
+    lookups: u32,
+    hits: u32,
+}
+
 /// A set of shared strings.
 #[derive(Debug, Default)]
 pub struct StringInterner {
     strings: HashSet<Arc<str>>,
+    /// Per property key id: how interning has paid off so far.
+    trials: Vec<KeyTrial>,
 }
 
 impl StringInterner {
@@ -41,6 +56,31 @@ impl StringInterner {
             self.strings.insert(text.clone());
         }
         text.clone()
+    }
+
+    /// `value` of property `key` with its strings shared, unless the key's
+    /// values have proved unique (an id): then it is returned as it is.
+    pub fn intern_property(&mut self, key: u32, value: Value) -> Value {
+        if !matches!(value, Value::String(_) | Value::List(_)) {
+            return value;
+        }
+        let index = key as usize;
+        if self.trials.len() <= index {
+            self.trials.resize(index + 1, KeyTrial::default());
+        }
+        let trial = self.trials[index];
+        if trial.lookups >= TRIAL_LOOKUPS && trial.hits * 1000 < trial.lookups * MIN_HIT_PER_MILLE {
+            return value;
+        }
+        let before = self.strings.len();
+        let was_shared = matches!(&value, Value::String(s) if self.strings.contains(&**s));
+        let value = self.intern_value(value);
+        let trial = &mut self.trials[index];
+        trial.lookups = trial.lookups.saturating_add(1);
+        if was_shared || (self.strings.len() == before && matches!(value, Value::List(_))) {
+            trial.hits = trial.hits.saturating_add(1);
+        }
+        value
     }
 
     /// `value` with its strings (also inside lists) shared.
@@ -86,5 +126,23 @@ mod tests {
         let long: Arc<str> = Arc::from("x".repeat(200));
         assert!(Arc::ptr_eq(&interner.intern(&long), &long));
         assert_eq!(interner.len(), 1);
+    }
+
+    #[test]
+    fn keys_with_unique_values_stop_being_interned() {
+        let mut interner = StringInterner::new();
+        for i in 0..2000 {
+            let id = Value::from(format!("id-{i}"));
+            interner.intern_property(0, id);
+            interner.intern_property(1, Value::from("completed"));
+        }
+        // Key 0 stopped after its trial; key 1 stays shared.
+        assert!(interner.len() <= 1025 + 1, "{}", interner.len());
+        let a = interner.intern_property(1, Value::from("completed"));
+        let b = interner.intern_property(1, Value::from("completed"));
+        match (a, b) {
+            (Value::String(a), Value::String(b)) => assert!(Arc::ptr_eq(&a, &b)),
+            _ => panic!("strings expected"),
+        }
     }
 }

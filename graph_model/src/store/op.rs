@@ -126,12 +126,12 @@ impl Op {
     pub(crate) fn intern_strings(&mut self, interner: &mut super::interner::StringInterner) {
         match self {
             Op::CreateNode { props, .. } | Op::CreateRel { props, .. } => {
-                for (_, value) in props.iter_mut() {
-                    *value = interner.intern_value(std::mem::take(value));
+                for (key, value) in props.iter_mut() {
+                    *value = interner.intern_property(key.0, std::mem::take(value));
                 }
             }
-            Op::SetNodeProperty { value, .. } | Op::SetRelProperty { value, .. } => {
-                *value = interner.intern_value(std::mem::take(value));
+            Op::SetNodeProperty { key, value, .. } | Op::SetRelProperty { key, value, .. } => {
+                *value = interner.intern_property(key.0, std::mem::take(value));
             }
             _ => {}
         }

@@ -254,7 +254,7 @@ fn decode_body<R: std::io::BufRead>(
         record.props = dec
             .props()?
             .into_iter()
-            .map(|(k, v)| (k, interner.intern_value(v)))
+            .map(|(k, v)| (k, interner.intern_property(k.0, v)))
             .collect();
         let n_aliases = dec.varint()?;
         for _ in 0..n_aliases {
@@ -278,7 +278,7 @@ fn decode_body<R: std::io::BufRead>(
         let props: Vec<_> = dec
             .props()?
             .into_iter()
-            .map(|(k, v)| (k, interner.intern_value(v)))
+            .map(|(k, v)| (k, interner.intern_property(k.0, v)))
             .collect();
         let count = type_counts
             .get_mut(rel_type.index())
