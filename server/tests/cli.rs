@@ -212,3 +212,35 @@ fn generated_population_loads_cleanly() {
     let stats = stats_json(dir.path(), &data_dir);
     assert_eq!(stats["nodes"]["Patient"], 20, "{stats}");
 }
+
+#[test]
+fn load_url_sends_files_to_a_running_server() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data_dir = dir.path().join("served");
+    let db = Database::open(&data_dir, DbOptions::default()).expect("open");
+    let state = server::http::AppState {
+        db: db.clone(),
+        data_dir: Some(data_dir.clone()),
+        metrics: server::http::Metrics::default(),
+        max_body_bytes: 64 << 20,
+    };
+    let running =
+        server::http::spawn(state, "127.0.0.1:0".parse().expect("addr"), 1).expect("server");
+    let url = format!("http://{}", running.addr);
+    let output = run(dir.path(), &["load", "--url", &url, &path_arg(&bulk_10())]);
+    let stdout = text(&output.stdout);
+    // The 4 log lines of the bulk sample are not FHIR resources: exit 2.
+    assert_eq!(
+        code(&output),
+        2,
+        "stdout: {stdout}\nstderr: {}",
+        text(&output.stderr)
+    );
+    assert!(stdout.contains("7160 loaded, 4 rejected"), "{stdout}");
+    let graph = db.snapshot();
+    let stats = graph_model::GraphStats::compute(&graph);
+    assert_eq!(stats.nodes.get("Patient"), Some(&13));
+    assert_eq!(stats.relationships.get("HAS_CONDITION"), Some(&555));
+    assert!(stats.stubs.is_empty(), "stubs left: {:?}", stats.stubs);
+    running.stop();
+}

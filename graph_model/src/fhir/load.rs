@@ -182,6 +182,41 @@ pub struct LoadReport {
 }
 
 impl LoadReport {
+    /// Adds the counts of another report (one of several requests that make
+    /// up one load from the user's point of view); keeps the first rejects
+    /// file and at most 100 rejections.
+    pub fn merge(&mut self, part: LoadReport) {
+        self.records_read += part.records_read;
+        self.records_loaded += part.records_loaded;
+        self.records_rejected += part.records_rejected;
+        for (k, v) in part.by_type {
+            let t = self.by_type.entry(k).or_default();
+            t.read += v.read;
+            t.loaded += v.loaded;
+            t.rejected += v.rejected;
+        }
+        self.nodes_created += part.nodes_created;
+        self.nodes_updated += part.nodes_updated;
+        self.relationships_created += part.relationships_created;
+        self.relationships_updated += part.relationships_updated;
+        self.stubs_created += part.stubs_created;
+        self.stubs_merged += part.stubs_merged;
+        self.deferred += part.deferred;
+        self.batches += part.batches;
+        for (k, v) in part.unresolved {
+            *self.unresolved.entry(k).or_default() += v;
+        }
+        for (k, v) in part.skipped {
+            *self.skipped.entry(k).or_default() += v;
+        }
+        if self.rejects_file.is_none() {
+            self.rejects_file = part.rejects_file;
+        }
+        let room = 100usize.saturating_sub(self.rejections.len());
+        self.rejections
+            .extend(part.rejections.into_iter().take(room));
+    }
+
     /// The exit status of `caregraph load`: 0 all loaded, 2 some rejected,
     /// 1 nothing could be loaded.
     pub fn exit_code(&self) -> i32 {

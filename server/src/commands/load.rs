@@ -230,39 +230,6 @@ fn post(
     };
     let report: LoadReport = serde_json::from_reader(response.into_reader())
         .with_context(|| format!("reading the load report from {endpoint}"))?;
-    merge(total, report);
+    total.merge(report);
     Ok(())
-}
-
-fn merge(total: &mut LoadReport, part: LoadReport) {
-    total.records_read += part.records_read;
-    total.records_loaded += part.records_loaded;
-    total.records_rejected += part.records_rejected;
-    for (k, v) in part.by_type {
-        let t = total.by_type.entry(k).or_default();
-        t.read += v.read;
-        t.loaded += v.loaded;
-        t.rejected += v.rejected;
-    }
-    total.nodes_created += part.nodes_created;
-    total.nodes_updated += part.nodes_updated;
-    total.relationships_created += part.relationships_created;
-    total.relationships_updated += part.relationships_updated;
-    total.stubs_created += part.stubs_created;
-    total.stubs_merged += part.stubs_merged;
-    total.deferred += part.deferred;
-    total.batches += part.batches;
-    for (k, v) in part.unresolved {
-        *total.unresolved.entry(k).or_default() += v;
-    }
-    for (k, v) in part.skipped {
-        *total.skipped.entry(k).or_default() += v;
-    }
-    if total.rejects_file.is_none() {
-        total.rejects_file = part.rejects_file;
-    }
-    let room = 100usize.saturating_sub(total.rejections.len());
-    total
-        .rejections
-        .extend(part.rejections.into_iter().take(room));
 }
