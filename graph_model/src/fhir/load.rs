@@ -230,6 +230,24 @@ impl LoadReport {
     }
 }
 
+impl From<&ApplyStats> for LoadReport {
+    /// A report holding only what applying did (nodes, relationships,
+    /// stubs, unresolved references), to merge into a running report.
+    fn from(stats: &ApplyStats) -> LoadReport {
+        LoadReport {
+            nodes_created: stats.nodes_created,
+            nodes_updated: stats.nodes_updated,
+            relationships_created: stats.rels_created,
+            relationships_updated: stats.rels_updated,
+            stubs_created: stats.stubs_created,
+            stubs_merged: stats.stubs_merged,
+            deferred: stats.deferred,
+            unresolved: stats.unresolved.clone(),
+            ..LoadReport::default()
+        }
+    }
+}
+
 /// Progress of a load, for progress bars.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Progress {
@@ -477,17 +495,7 @@ impl<'db> Loader<'db> {
     }
 
     fn merge_stats(&mut self, stats: &ApplyStats) {
-        let r = &mut self.report;
-        r.nodes_created += stats.nodes_created;
-        r.nodes_updated += stats.nodes_updated;
-        r.relationships_created += stats.rels_created;
-        r.relationships_updated += stats.rels_updated;
-        r.stubs_created += stats.stubs_created;
-        r.stubs_merged += stats.stubs_merged;
-        r.deferred += stats.deferred;
-        for (k, v) in &stats.unresolved {
-            *r.unresolved.entry(k.clone()).or_default() += v;
-        }
+        self.report.merge(LoadReport::from(stats));
     }
 
     fn reject(&mut self, rejection: Rejection) -> Result<(), FhirError> {
