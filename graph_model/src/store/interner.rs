@@ -72,12 +72,23 @@ impl StringInterner {
         if trial.lookups >= TRIAL_LOOKUPS && trial.hits * 1000 < trial.lookups * MIN_HIT_PER_MILLE {
             return value;
         }
-        let before = self.strings.len();
-        let was_shared = matches!(&value, Value::String(s) if self.strings.contains(&**s));
-        let value = self.intern_value(value);
+        let (value, hit) = match value {
+            // One lookup: a different allocation back means the text was
+            // already shared.
+            Value::String(text) => {
+                let shared = self.intern(&text);
+                let hit = !Arc::ptr_eq(&shared, &text);
+                (Value::String(shared), hit)
+            }
+            other => {
+                let before = self.strings.len();
+                let value = self.intern_value(other);
+                (value, self.strings.len() == before)
+            }
+        };
         let trial = &mut self.trials[index];
         trial.lookups = trial.lookups.saturating_add(1);
-        if was_shared || (self.strings.len() == before && matches!(value, Value::List(_))) {
+        if hit {
             trial.hits = trial.hits.saturating_add(1);
         }
         value
