@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+pub mod canonical;
 pub mod error;
 pub mod fhir;
 pub mod ids;

@@ -9,95 +9,23 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
+use graph_model::canonical::{canonical, diff as describe_diff, Canonical};
 use graph_model::fhir::{LoadOptions, Loader};
-use graph_model::{Database, DbOptions, Direction, GraphState, NodeId};
+use graph_model::{Database, DbOptions, GraphState};
 
 const BATCH_SIZE: usize = 200;
 const SEEDS: u64 = 6;
 
-type Canon = BTreeMap<String, u32>;
+type Canon = Canonical;
 
 fn bulk_10() -> PathBuf {
     seeds::bundled_sample_dir().join("synthea-bulk-10")
-}
-
-fn identity(graph: &GraphState, node: NodeId) -> String {
-    let Some(record) = graph.node(node) else {
-        return format!("missing:{node}");
-    };
-    let mut labels: Vec<&str> = record
-        .labels()
-        .iter()
-        .map(|l| graph.label_name(*l))
-        .collect();
-    labels.sort_unstable();
-    let key = ["id", "code", "name", "ref"]
-        .iter()
-        .find_map(|k| graph.node_property(node, k).map(|v| format!("{k}={v}")))
-        .unwrap_or_default();
-    format!("({}:{key})", labels.join(":"))
-}
-
-fn props(graph: &GraphState, map: &graph_model::store::PropertyMap) -> String {
-    let mut entries: Vec<String> = map
-        .iter()
-        .map(|(k, v)| format!("{}: {v:?}", graph.prop_key_name(k)))
-        .collect();
-    entries.sort();
-    entries.join(", ")
-}
-
-/// The graph as a multiset of lines, independent of internal ids.
-fn canonical(graph: &GraphState) -> Canon {
-    let mut lines = Canon::new();
-    for node in graph.all_nodes() {
-        let Some(record) = graph.node(node) else {
-            continue;
-        };
-        *lines
-            .entry(format!(
-                "{} {{{}}}",
-                identity(graph, node),
-                props(graph, record.properties())
-            ))
-            .or_default() += 1;
-        for n in graph.neighbors(node, Direction::Outgoing, None) {
-            if let Some(rel) = graph.rel(n.rel) {
-                let line = format!(
-                    "{}-[:{} {{{}}}]->{}",
-                    identity(graph, node),
-                    graph.rel_type_name(rel.rel_type()),
-                    props(graph, rel.properties()),
-                    identity(graph, rel.end())
-                );
-                *lines.entry(line).or_default() += 1;
-            }
-        }
-    }
-    lines
 }
 
 fn fingerprint(canon: &Canon) -> u64 {
     let mut hasher = DefaultHasher::new();
     canon.hash(&mut hasher);
     hasher.finish()
-}
-
-fn describe_diff(left: &Canon, right: &Canon) -> String {
-    let only = |a: &Canon, b: &Canon| -> Vec<String> {
-        a.iter()
-            .filter(|(k, v)| b.get(*k) != Some(v))
-            .map(|(k, _)| k.clone())
-            .take(5)
-            .collect()
-    };
-    format!(
-        "{} vs {} lines; only left: {:#?}; only right: {:#?}",
-        left.len(),
-        right.len(),
-        only(left, right),
-        only(right, left)
-    )
 }
 
 /// Loads bulk-10 in process as `caregraph load --batch-size 200` does,
