@@ -4,16 +4,22 @@ pub mod ast;
 mod check;
 mod display;
 pub mod error;
+pub mod functions;
 mod keywords;
 pub mod lexer;
 mod parser;
 mod semantic;
 mod span;
+pub mod temporal;
+pub mod value;
 
-pub use error::{CypherError, ErrorDetail, SyntaxError, SYNTAX_ERROR_STATUS};
+pub use error::{
+    CypherError, ErrorDetail, QueryError, QueryErrorKind, SyntaxError, SYNTAX_ERROR_STATUS,
+};
 pub use keywords::{is_reserved, RESERVED};
 pub use parser::MAX_DEPTH;
 pub use span::Span;
+pub use value::{CypherValue, Path};
 
 /// Run `f`, first moving to a fresh heap-allocated stack segment if the
 /// current stack is nearly used up. Every recursive walk of the parser,

@@ -1,0 +1,2 @@
+//! The function library: scalar functions (string, math, list, type
+//! conversion) and aggregation functions over [`CypherValue`](crate::CypherValue).
