@@ -7,10 +7,12 @@ pub mod ids;
 pub mod stats;
 pub mod store;
 pub mod symbols;
+pub mod temporal;
 pub mod value;
 
 pub use error::{FhirError, GraphError, GraphResult};
 pub use ids::{Direction, LabelId, NodeId, PropKeyId, RelId, RelTypeId};
 pub use stats::GraphStats;
 pub use store::{Database, DbOptions, GraphState, WriteTxn};
+pub use temporal::{DurationValue, OffsetTime, ZonedDateTime};
 pub use value::{Value, ValueType};

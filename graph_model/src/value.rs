@@ -5,6 +5,10 @@
 //! `Null`, date-times are equal when they denote the same instant. The ternary
 //! comparison of Cypher expressions (where `null = null` is `null`) lives in
 //! the query engine, which builds on [`Value::cmp_order`] and these rules.
+//! Times with an offset are likewise equal when they denote the same UTC
+//! time of day; a date-time in a named zone equals a date-time with an
+//! offset at the same instant. Durations are equal when their months, days
+//! and (normalized) seconds are.
 
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
@@ -12,7 +16,9 @@ use std::fmt;
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
-use chrono::{DateTime, FixedOffset, NaiveDate, SecondsFormat};
+use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, SecondsFormat};
+
+use crate::temporal::{self, DurationValue, OffsetTime, ZonedDateTime};
 
 /// A property or query value.
 ///
@@ -39,6 +45,17 @@ pub enum Value {
     List(Arc<[Value]>),
     /// A map from string keys to values, ordered by key.
     Map(Arc<BTreeMap<Arc<str>, Value>>),
+    /// A time of day without time zone.
+    LocalTime(NaiveTime),
+    /// A time of day with a UTC offset.
+    Time(OffsetTime),
+    /// A date and time of day without time zone.
+    LocalDateTime(NaiveDateTime),
+    /// An instant in a named time zone (its type is still
+    /// [`ValueType::DateTime`]).
+    ZonedDateTime(Arc<ZonedDateTime>),
+    /// An amount of time in months, days, seconds and nanoseconds.
+    Duration(Arc<DurationValue>),
 }
 
 /// The type of a [`Value`], for error messages and type checks.
@@ -56,12 +73,20 @@ pub enum ValueType {
     String,
     /// [`Value::Date`]
     Date,
-    /// [`Value::DateTime`]
+    /// [`Value::DateTime`] and [`Value::ZonedDateTime`]
     DateTime,
     /// [`Value::List`]
     List,
     /// [`Value::Map`]
     Map,
+    /// [`Value::LocalTime`]
+    LocalTime,
+    /// [`Value::Time`]
+    Time,
+    /// [`Value::LocalDateTime`]
+    LocalDateTime,
+    /// [`Value::Duration`]
+    Duration,
 }
 
 impl fmt::Display for ValueType {
@@ -76,6 +101,10 @@ impl fmt::Display for ValueType {
             ValueType::DateTime => "DateTime",
             ValueType::List => "List",
             ValueType::Map => "Map",
+            ValueType::LocalTime => "LocalTime",
+            ValueType::Time => "Time",
+            ValueType::LocalDateTime => "LocalDateTime",
+            ValueType::Duration => "Duration",
         };
         f.write_str(name)
     }
@@ -91,10 +120,44 @@ impl Value {
             Value::Float(_) => ValueType::Float,
             Value::String(_) => ValueType::String,
             Value::Date(_) => ValueType::Date,
-            Value::DateTime(_) => ValueType::DateTime,
+            Value::DateTime(_) | Value::ZonedDateTime(_) => ValueType::DateTime,
             Value::List(_) => ValueType::List,
             Value::Map(_) => ValueType::Map,
+            Value::LocalTime(_) => ValueType::LocalTime,
+            Value::Time(_) => ValueType::Time,
+            Value::LocalDateTime(_) => ValueType::LocalDateTime,
+            Value::Duration(_) => ValueType::Duration,
         }
+    }
+
+    /// `true` for dates, times, date-times and durations.
+    pub fn is_temporal(&self) -> bool {
+        matches!(
+            self,
+            Value::Date(_)
+                | Value::DateTime(_)
+                | Value::ZonedDateTime(_)
+                | Value::LocalTime(_)
+                | Value::Time(_)
+                | Value::LocalDateTime(_)
+                | Value::Duration(_)
+        )
+    }
+
+    /// The instant of a date-time (with an offset or a named zone), as
+    /// seconds and nanoseconds since the Unix epoch.
+    pub fn instant(&self) -> Option<(i64, u32)> {
+        let dt = match self {
+            Value::DateTime(dt) => dt,
+            Value::ZonedDateTime(z) => &z.datetime,
+            _ => return None,
+        };
+        Some((dt.timestamp(), dt.timestamp_subsec_nanos()))
+    }
+
+    /// A duration value.
+    pub fn duration(duration: DurationValue) -> Value {
+        Value::Duration(Arc::new(duration))
     }
 
     /// `true` for [`Value::Null`].
@@ -166,8 +229,12 @@ impl Value {
             Value::Boolean(_) => 3,
             Value::Integer(_) | Value::Float(_) => 4,
             Value::Date(_) => 5,
-            Value::DateTime(_) => 6,
-            Value::Null => 7,
+            Value::DateTime(_) | Value::ZonedDateTime(_) => 6,
+            Value::LocalDateTime(_) => 7,
+            Value::Time(_) => 8,
+            Value::LocalTime(_) => 9,
+            Value::Duration(_) => 10,
+            Value::Null => 11,
         }
     }
 
@@ -184,7 +251,14 @@ impl Value {
             (Value::Boolean(a), Value::Boolean(b)) => a.cmp(b),
             (Value::String(a), Value::String(b)) => a.cmp(b),
             (Value::Date(a), Value::Date(b)) => a.cmp(b),
-            (Value::DateTime(a), Value::DateTime(b)) => a.cmp(b),
+            (
+                Value::DateTime(_) | Value::ZonedDateTime(_),
+                Value::DateTime(_) | Value::ZonedDateTime(_),
+            ) => self.instant().cmp(&other.instant()),
+            (Value::LocalDateTime(a), Value::LocalDateTime(b)) => a.cmp(b),
+            (Value::Time(a), Value::Time(b)) => a.utc_nanos().cmp(&b.utc_nanos()),
+            (Value::LocalTime(a), Value::LocalTime(b)) => a.cmp(b),
+            (Value::Duration(a), Value::Duration(b)) => a.cmp(b),
             (Value::List(a), Value::List(b)) => {
                 for (x, y) in a.iter().zip(b.iter()) {
                     let ord = x.cmp_order(y);
@@ -219,6 +293,11 @@ impl Value {
                     .map(|(k, v)| 48 + k.len() + v.heap_size())
                     .sum::<usize>()
             }
+            Value::ZonedDateTime(z) => {
+                (16 + 32 + (16 + z.zone.len()) / Arc::strong_count(&z.zone).max(1))
+                    / Arc::strong_count(z).max(1)
+            }
+            Value::Duration(d) => (16 + 32) / Arc::strong_count(d).max(1),
             _ => 0,
         }
     }
@@ -274,7 +353,14 @@ impl PartialEq for Value {
             (Value::Boolean(a), Value::Boolean(b)) => a == b,
             (Value::String(a), Value::String(b)) => a == b,
             (Value::Date(a), Value::Date(b)) => a == b,
-            (Value::DateTime(a), Value::DateTime(b)) => a == b,
+            (
+                Value::DateTime(_) | Value::ZonedDateTime(_),
+                Value::DateTime(_) | Value::ZonedDateTime(_),
+            ) => self.instant() == other.instant(),
+            (Value::LocalDateTime(a), Value::LocalDateTime(b)) => a == b,
+            (Value::Time(a), Value::Time(b)) => a.utc_nanos() == b.utc_nanos(),
+            (Value::LocalTime(a), Value::LocalTime(b)) => a == b,
+            (Value::Duration(a), Value::Duration(b)) => a == b,
             (Value::List(a), Value::List(b)) => a == b,
             (Value::Map(a), Value::Map(b)) => a == b,
             (Value::Integer(_) | Value::Float(_), Value::Integer(_) | Value::Float(_)) => {
@@ -319,10 +405,25 @@ impl Hash for Value {
                 state.write_u8(6);
                 d.hash(state);
             }
-            Value::DateTime(dt) => {
+            Value::DateTime(_) | Value::ZonedDateTime(_) => {
                 state.write_u8(7);
-                dt.timestamp().hash(state);
-                dt.timestamp_subsec_nanos().hash(state);
+                self.instant().hash(state);
+            }
+            Value::LocalTime(t) => {
+                state.write_u8(10);
+                t.hash(state);
+            }
+            Value::Time(t) => {
+                state.write_u8(11);
+                t.utc_nanos().hash(state);
+            }
+            Value::LocalDateTime(dt) => {
+                state.write_u8(12);
+                dt.hash(state);
+            }
+            Value::Duration(d) => {
+                state.write_u8(13);
+                d.hash(state);
             }
             Value::List(items) => {
                 state.write_u8(8);
@@ -344,7 +445,8 @@ impl Hash for Value {
 }
 
 impl fmt::Display for Value {
-    /// Cypher-literal-like text: strings quoted, temporal values in ISO 8601.
+    /// Cypher-literal-like text: strings quoted, temporal values in ISO 8601
+    /// exactly as Neo4j prints them (see [`crate::temporal`]).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Value::Null => f.write_str("null"),
@@ -358,8 +460,13 @@ impl fmt::Display for Value {
                 }
             }
             Value::String(s) => write!(f, "'{}'", s.replace('\\', "\\\\").replace('\'', "\\'")),
-            Value::Date(d) => write!(f, "{}", d.format("%Y-%m-%d")),
-            Value::DateTime(dt) => f.write_str(&format_datetime(dt)),
+            Value::Date(d) => temporal::write_date(f, *d),
+            Value::DateTime(dt) => temporal::write_datetime(f, dt),
+            Value::ZonedDateTime(z) => write!(f, "{z}"),
+            Value::LocalTime(t) => temporal::write_time(f, *t),
+            Value::Time(t) => write!(f, "{t}"),
+            Value::LocalDateTime(dt) => temporal::write_local_datetime(f, *dt),
+            Value::Duration(d) => write!(f, "{d}"),
             Value::List(items) => {
                 f.write_str("[")?;
                 for (i, item) in items.iter().enumerate() {
@@ -384,8 +491,9 @@ impl fmt::Display for Value {
     }
 }
 
-/// ISO 8601 text of a date-time with its own offset (`Z` for UTC),
-/// fractional seconds only when present.
+/// RFC 3339 text of a date-time with its own offset (`Z` for UTC), seconds
+/// always, fractional seconds only when present (the canonical graph form;
+/// `Display` follows Neo4j instead and drops zero seconds).
 pub fn format_datetime(dt: &DateTime<FixedOffset>) -> String {
     dt.to_rfc3339_opts(SecondsFormat::AutoSi, true)
 }
@@ -433,6 +541,31 @@ impl From<NaiveDate> for Value {
 impl From<DateTime<FixedOffset>> for Value {
     fn from(dt: DateTime<FixedOffset>) -> Value {
         Value::DateTime(dt)
+    }
+}
+impl From<NaiveTime> for Value {
+    fn from(t: NaiveTime) -> Value {
+        Value::LocalTime(t)
+    }
+}
+impl From<OffsetTime> for Value {
+    fn from(t: OffsetTime) -> Value {
+        Value::Time(t)
+    }
+}
+impl From<NaiveDateTime> for Value {
+    fn from(dt: NaiveDateTime) -> Value {
+        Value::LocalDateTime(dt)
+    }
+}
+impl From<ZonedDateTime> for Value {
+    fn from(z: ZonedDateTime) -> Value {
+        Value::ZonedDateTime(Arc::new(z))
+    }
+}
+impl From<DurationValue> for Value {
+    fn from(d: DurationValue) -> Value {
+        Value::duration(d)
     }
 }
 impl From<Vec<Value>> for Value {
@@ -496,6 +629,71 @@ mod tests {
                 ValueType::Boolean,
                 ValueType::Float,
                 ValueType::Integer,
+                ValueType::Null
+            ]
+        );
+    }
+
+    #[test]
+    fn temporal_values_display_like_neo4j() {
+        let dt = DateTime::parse_from_rfc3339("2015-07-21T21:40:32.142+01:00").expect("valid");
+        assert_eq!(
+            Value::DateTime(dt).to_string(),
+            "2015-07-21T21:40:32.142+01:00"
+        );
+        let zoned = Value::from(ZonedDateTime {
+            datetime: dt,
+            zone: Arc::from("Europe/Stockholm"),
+        });
+        assert_eq!(
+            zoned.to_string(),
+            "2015-07-21T21:40:32.142+01:00[Europe/Stockholm]"
+        );
+        assert_eq!(zoned, Value::DateTime(dt));
+        assert_eq!(hash_of(&zoned), hash_of(&Value::DateTime(dt)));
+        assert_eq!(zoned.value_type().to_string(), "DateTime");
+        let t = NaiveTime::from_hms_nano_opt(12, 31, 14, 645_876_123).expect("valid");
+        assert_eq!(Value::from(t).to_string(), "12:31:14.645876123");
+        let utc = FixedOffset::east_opt(0).expect("valid");
+        assert_eq!(
+            Value::from(OffsetTime::new(t, utc)).to_string(),
+            "12:31:14.645876123Z"
+        );
+        let local = NaiveDate::from_ymd_opt(2015, 7, 21)
+            .expect("valid")
+            .and_hms_opt(21, 40, 0)
+            .expect("valid");
+        assert_eq!(Value::from(local).to_string(), "2015-07-21T21:40");
+        assert_eq!(Value::from(local).value_type().to_string(), "LocalDateTime");
+        let d = DurationValue::new(14, 10, 45_930, 500_000_000).expect("in range");
+        assert_eq!(Value::from(d).to_string(), "P1Y2M10DT12H45M30.5S");
+    }
+
+    #[test]
+    fn times_compare_in_utc_and_types_stay_grouped() {
+        let t = |h| NaiveTime::from_hms_opt(h, 0, 0).expect("valid");
+        let off = |h| FixedOffset::east_opt(h * 3600).expect("valid");
+        let a = Value::Time(OffsetTime::new(t(12), off(1)));
+        let b = Value::Time(OffsetTime::new(t(11), off(0)));
+        assert_eq!(a, b);
+        assert_eq!(hash_of(&a), hash_of(&b));
+        let c = Value::Time(OffsetTime::new(t(12), off(0)));
+        assert_eq!(a.cmp_order(&c), Ordering::Less);
+        let mut values = [
+            Value::from(DurationValue::ZERO),
+            Value::LocalTime(t(1)),
+            c,
+            Value::Null,
+            Value::Date(NaiveDate::from_ymd_opt(2000, 1, 1).expect("valid")),
+        ];
+        values.sort_by(Value::cmp_order);
+        assert_eq!(
+            values.iter().map(Value::value_type).collect::<Vec<_>>(),
+            [
+                ValueType::Date,
+                ValueType::Time,
+                ValueType::LocalTime,
+                ValueType::Duration,
                 ValueType::Null
             ]
         );

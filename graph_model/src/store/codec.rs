@@ -5,12 +5,13 @@
 use std::io::{self, BufRead, Read, Write};
 use std::sync::Arc;
 
-use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, TimeZone};
+use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, NaiveTime, TimeZone, Timelike};
 
 use super::op::{IndexSpec, Op};
 use crate::error::GraphError;
 use crate::ids::{LabelId, NodeId, PropKeyId, RelId, RelTypeId};
 use crate::symbols::SymbolKind;
+use crate::temporal::{DurationValue, OffsetTime, ZonedDateTime};
 use crate::value::Value;
 
 /// Deepest nesting of lists and maps the decoder accepts.
@@ -107,7 +108,42 @@ impl<W: Write> Encoder<W> {
                 }
                 Ok(())
             }
+            Value::LocalTime(t) => {
+                self.u8(10)?;
+                self.time(*t)
+            }
+            Value::Time(t) => {
+                self.u8(11)?;
+                self.time(t.time)?;
+                self.signed(i64::from(t.offset.local_minus_utc()))
+            }
+            Value::LocalDateTime(dt) => {
+                self.u8(12)?;
+                let utc = dt.and_utc();
+                self.signed(utc.timestamp())?;
+                self.varint(u64::from(utc.timestamp_subsec_nanos()))
+            }
+            Value::ZonedDateTime(z) => {
+                self.u8(13)?;
+                self.signed(z.datetime.timestamp())?;
+                self.varint(u64::from(z.datetime.timestamp_subsec_nanos()))?;
+                self.signed(i64::from(z.datetime.offset().local_minus_utc()))?;
+                self.str(&z.zone)
+            }
+            Value::Duration(d) => {
+                self.u8(14)?;
+                self.signed(d.months())?;
+                self.signed(d.days())?;
+                self.signed(d.seconds())?;
+                self.signed(i64::from(d.nanos()))
+            }
         }
+    }
+
+    /// A time of day: seconds since midnight, then nanoseconds.
+    fn time(&mut self, t: NaiveTime) -> io::Result<()> {
+        self.varint(u64::from(t.num_seconds_from_midnight()))?;
+        self.varint(u64::from(t.nanosecond()))
     }
 
     pub(crate) fn props(&mut self, props: &[(PropKeyId, Value)]) -> io::Result<()> {
@@ -357,18 +393,7 @@ impl<R: BufRead> Decoder<R> {
                         .ok_or_else(|| self.error("date out of range"))?,
                 )
             }
-            7 => {
-                let secs = self.signed()?;
-                let nanos = self.u32()?;
-                let offset = self.signed()?;
-                let offset = i32::try_from(offset)
-                    .ok()
-                    .and_then(FixedOffset::east_opt)
-                    .ok_or_else(|| self.error("UTC offset out of range"))?;
-                let utc = DateTime::from_timestamp(secs, nanos)
-                    .ok_or_else(|| self.error("date-time out of range"))?;
-                Value::DateTime(offset.from_utc_datetime(&utc.naive_utc()))
-            }
+            7 => Value::DateTime(self.datetime()?),
             8 => {
                 let n = self.len()?;
                 let mut items = Vec::with_capacity(n.min(1024));
@@ -387,8 +412,63 @@ impl<R: BufRead> Decoder<R> {
                 }
                 Value::Map(Arc::new(map))
             }
+            10 => Value::LocalTime(self.time()?),
+            11 => {
+                let time = self.time()?;
+                Value::Time(OffsetTime::new(time, self.offset()?))
+            }
+            12 => {
+                let secs = self.signed()?;
+                let nanos = self.u32()?;
+                let utc = DateTime::from_timestamp(secs, nanos)
+                    .ok_or_else(|| self.error("local date-time out of range"))?;
+                Value::LocalDateTime(utc.naive_utc())
+            }
+            13 => {
+                let datetime = self.datetime()?;
+                let zone = self.string()?;
+                Value::from(ZonedDateTime { datetime, zone })
+            }
+            14 => {
+                let months = self.signed()?;
+                let days = self.signed()?;
+                let seconds = self.signed()?;
+                let nanos = self.signed()?;
+                if nanos.abs() >= 1_000_000_000 {
+                    return Err(self.error("duration nanoseconds out of range"));
+                }
+                Value::duration(
+                    DurationValue::new(months, days, seconds, nanos)
+                        .ok_or_else(|| self.error("duration out of range"))?,
+                )
+            }
             tag => return Err(self.error(format!("unknown value tag {tag}"))),
         })
+    }
+
+    fn offset(&mut self) -> Result<FixedOffset, GraphError> {
+        let offset = self.signed()?;
+        i32::try_from(offset)
+            .ok()
+            .and_then(FixedOffset::east_opt)
+            .ok_or_else(|| self.error("UTC offset out of range"))
+    }
+
+    /// An instant (seconds and nanoseconds since the epoch) and its offset.
+    fn datetime(&mut self) -> Result<DateTime<FixedOffset>, GraphError> {
+        let secs = self.signed()?;
+        let nanos = self.u32()?;
+        let offset = self.offset()?;
+        let utc = DateTime::from_timestamp(secs, nanos)
+            .ok_or_else(|| self.error("date-time out of range"))?;
+        Ok(offset.from_utc_datetime(&utc.naive_utc()))
+    }
+
+    fn time(&mut self) -> Result<NaiveTime, GraphError> {
+        let secs = self.u32()?;
+        let nanos = self.u32()?;
+        NaiveTime::from_num_seconds_from_midnight_opt(secs, nanos)
+            .ok_or_else(|| self.error("time of day out of range"))
     }
 
     pub(crate) fn props(&mut self) -> Result<Vec<(PropKeyId, Value)>, GraphError> {
@@ -559,5 +639,47 @@ mod tests {
             }
         }
         assert!(decode_ops(&bytes[..bytes.len() - 1]).is_err());
+    }
+
+    #[test]
+    fn temporal_values_round_trip_with_their_representation() {
+        let dt =
+            DateTime::parse_from_rfc3339("1984-10-11T12:31:14.645876123+01:00").expect("valid");
+        let time = NaiveTime::from_hms_nano_opt(12, 31, 14, 3).expect("valid");
+        let offset = FixedOffset::west_opt(2 * 3600 + 5 * 60 + 7).expect("valid");
+        let values = [
+            Value::LocalTime(time),
+            Value::Time(OffsetTime::new(time, offset)),
+            Value::LocalDateTime(dt.naive_local()),
+            Value::LocalDateTime(
+                NaiveDate::from_ymd_opt(-4000, 2, 29)
+                    .and_then(|d| d.and_hms_nano_opt(23, 59, 59, 999_999_999))
+                    .expect("valid"),
+            ),
+            Value::from(ZonedDateTime {
+                datetime: dt,
+                zone: Arc::from("Europe/Stockholm"),
+            }),
+            Value::duration(DurationValue::new(-14, 3, -61, -1).expect("in range")),
+            Value::duration(DurationValue::ZERO),
+            Value::list([Value::Date(
+                NaiveDate::from_ymd_opt(28, 1, 1).expect("valid"),
+            )]),
+        ];
+        let mut enc = Encoder::new(Vec::new());
+        for v in &values {
+            enc.value(v).expect("writing to a Vec");
+        }
+        let bytes = enc.out;
+        let mut dec = Decoder::new(&bytes[..], "test");
+        for v in &values {
+            let back = dec.value().expect("decodes");
+            assert_eq!(back.to_string(), v.to_string());
+            assert_eq!(back.value_type(), v.value_type());
+        }
+        assert!(dec.input.is_empty());
+        let mut truncated = Decoder::new(&bytes[..bytes.len() - 1], "test");
+        let all: Result<Vec<_>, _> = values.iter().map(|_| truncated.value()).collect();
+        assert!(all.is_err());
     }
 }

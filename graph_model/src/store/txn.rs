@@ -353,7 +353,14 @@ impl WriteTxn<'_> {
 fn values_identical(a: &Value, b: &Value) -> bool {
     match (a, b) {
         (Value::DateTime(x), Value::DateTime(y)) => x == y && x.offset() == y.offset(),
-        (Value::Integer(_), Value::Float(_)) | (Value::Float(_), Value::Integer(_)) => false,
+        (Value::ZonedDateTime(x), Value::ZonedDateTime(y)) => {
+            x == y && x.datetime.offset() == y.datetime.offset()
+        }
+        (Value::Time(x), Value::Time(y)) => x == y,
+        (Value::DateTime(_), Value::ZonedDateTime(_))
+        | (Value::ZonedDateTime(_), Value::DateTime(_))
+        | (Value::Integer(_), Value::Float(_))
+        | (Value::Float(_), Value::Integer(_)) => false,
         _ => a == b,
     }
 }
