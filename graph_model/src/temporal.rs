@@ -58,8 +58,9 @@ pub struct ZonedDateTime {
 
 /// A Cypher `Duration` as Neo4j keeps it: months, days, seconds and
 /// nanoseconds, each independent (a month is not a fixed number of days,
-/// nor a day of seconds). Seconds and nanoseconds are normalized so that
-/// `|nanos| < 10^9` and both have the same sign.
+/// nor a day of seconds). Nanoseconds are normalized into `0..10^9`, the
+/// seconds carrying the sign (`-0.5` seconds is `-1` second and
+/// `500_000_000` nanoseconds), as Neo4j does.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub struct DurationValue {
     months: i64,
@@ -80,15 +81,8 @@ impl DurationValue {
     /// A duration from its four parts, normalizing nanoseconds into seconds;
     /// `None` when the seconds overflow 64 bits.
     pub fn new(months: i64, days: i64, seconds: i64, nanos: i64) -> Option<DurationValue> {
-        let mut seconds = seconds.checked_add(nanos / NANOS_PER_SECOND)?;
-        let mut nanos = nanos % NANOS_PER_SECOND;
-        if seconds < 0 && nanos > 0 {
-            seconds += 1;
-            nanos -= NANOS_PER_SECOND;
-        } else if seconds > 0 && nanos < 0 {
-            seconds -= 1;
-            nanos += NANOS_PER_SECOND;
-        }
+        let seconds = seconds.checked_add(nanos.div_euclid(NANOS_PER_SECOND))?;
+        let nanos = nanos.rem_euclid(NANOS_PER_SECOND);
         Some(DurationValue {
             months,
             days,
@@ -112,7 +106,7 @@ impl DurationValue {
         self.seconds
     }
 
-    /// Nanoseconds within the second, with the sign of the seconds.
+    /// Nanoseconds within the second, in `0..10^9`.
     pub fn nanos(&self) -> i32 {
         self.nanos
     }
@@ -125,27 +119,39 @@ impl DurationValue {
 
 impl fmt::Display for DurationValue {
     /// `P<y>Y<m>M<d>DT<h>H<m>M<s>.<frac>S`, zero parts left out, `PT0S`
-    /// when everything is zero.
+    /// when everything is zero; a negative time part carries its sign on
+    /// every unit (`PT-1M-0.001S`).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut out = String::from("P");
         push_part(&mut out, self.months / 12, 'Y');
         push_part(&mut out, self.months % 12, 'M');
         push_part(&mut out, self.days, 'D');
         if self.seconds != 0 || self.nanos != 0 {
+            let negative = self.seconds < 0;
+            let mut secs = self.seconds;
+            let mut nanos = i64::from(self.nanos);
+            if negative && nanos != 0 {
+                secs += 1;
+                nanos -= NANOS_PER_SECOND;
+            }
             out.push('T');
-            push_part(&mut out, self.seconds / 3600, 'H');
-            push_part(&mut out, (self.seconds % 3600) / 60, 'M');
-            let secs = self.seconds % 60;
+            push_part(&mut out, secs / 3600, 'H');
+            secs %= 3600;
+            push_part(&mut out, secs / 60, 'M');
+            secs %= 60;
             if secs != 0 {
+                if negative && secs >= 0 && nanos != 0 {
+                    out.push('-');
+                }
                 let _ = write!(out, "{secs}");
-                push_fraction(&mut out, self.nanos.unsigned_abs());
+                push_fraction(&mut out, nanos.unsigned_abs());
                 out.push('S');
-            } else if self.nanos != 0 {
-                if self.nanos < 0 {
+            } else if nanos != 0 {
+                if negative {
                     out.push('-');
                 }
                 out.push('0');
-                push_fraction(&mut out, self.nanos.unsigned_abs());
+                push_fraction(&mut out, nanos.unsigned_abs());
                 out.push('S');
             }
         }
@@ -163,7 +169,7 @@ fn push_part(out: &mut String, n: i64, unit: char) {
 }
 
 /// `.` and the nanoseconds without trailing zeros (nothing when zero).
-fn push_fraction(out: &mut String, nanos: u32) {
+fn push_fraction(out: &mut String, nanos: u64) {
     if nanos == 0 {
         return;
     }
@@ -314,5 +320,9 @@ mod tests {
         assert_eq!(d(0, 1, 0, -1_000_000).to_string(), "P1DT-0.001S");
         assert_eq!(d(0, 0, -60, -1_000_000).to_string(), "PT-1M-0.001S");
         assert_eq!(d(0, 0, 10, 500_000_000).to_string(), "PT10.5S");
+        assert_eq!(d(0, 0, 0, -500_000_000).to_string(), "PT-0.5S");
+        assert_eq!(d(0, 0, -86_400, 100_000_000).to_string(), "PT-23H-59M-59.9S");
+        assert_eq!(d(0, 0, -1, 0).seconds(), -1);
+        assert_eq!(d(0, 0, 0, -1).nanos(), 999_999_999);
     }
 }
