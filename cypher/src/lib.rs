@@ -3,11 +3,14 @@
 pub mod ast;
 mod check;
 mod display;
+pub mod engine;
+mod exec;
 pub mod error;
 pub mod functions;
 mod keywords;
 pub mod lexer;
 mod parser;
+mod plan;
 mod semantic;
 mod span;
 pub mod temporal;
@@ -20,6 +23,11 @@ pub use keywords::{is_reserved, RESERVED};
 pub use parser::MAX_DEPTH;
 pub use span::Span;
 pub use value::{CypherValue, Path};
+pub use engine::{
+    execute, execute_on, NodeView, Params, PlanDescription, PlanOperator, Procedures, QueryOptions,
+    QueryOutput, RelationshipView, TableProcedure,
+};
+pub use exec::{DeletedEntity, UpdateStats};
 
 /// Run `f`, first moving to a fresh heap-allocated stack segment if the
 /// current stack is nearly used up. Every recursive walk of the parser,

@@ -184,6 +184,19 @@ impl GraphState {
             .flat_map(|b| b.iter().map(NodeId))
     }
 
+    /// The nodes with a label whose id is at least `from`, in id order
+    /// (for scans that resume where they stopped).
+    pub fn nodes_with_label_from(
+        &self,
+        label: LabelId,
+        from: u32,
+    ) -> impl Iterator<Item = NodeId> + '_ {
+        self.label_index
+            .get(label.index())
+            .into_iter()
+            .flat_map(move |b| b.range(from..).map(NodeId))
+    }
+
     /// All live nodes, in id order.
     pub fn all_nodes(&self) -> impl Iterator<Item = NodeId> + '_ {
         self.nodes

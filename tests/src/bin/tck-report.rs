@@ -90,8 +90,7 @@ fn main() -> ExitCode {
         }
     };
 
-    // ENGINE: replace `NullEngine` with the Cypher engine's TCK adapter.
-    let engine = tests::tck::NullEngine;
+    let engine = tests::tck::caregraph::CareGraphEngine;
 
     let runner_engine_name = tests::tck::TckEngine::name(&engine);
     println!("engine: {runner_engine_name}");

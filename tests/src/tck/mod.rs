@@ -24,6 +24,7 @@
 //! steps), [`runner`] (threads, panics, timeouts), [`report`] (counts,
 //! text, JSON), [`null_engine`] (the placeholder engine).
 
+pub mod caregraph;
 pub mod compare;
 pub mod engine;
 pub mod execute;
