@@ -20,7 +20,7 @@ use crate::value::CypherValue;
 
 /// A fresh accumulator. `distinct` = `count(DISTINCT x)`: duplicates (by `CypherValue`'s `Eq`/`Hash` equivalence) are counted once.
 pub fn new_aggregator(name: &str, distinct: bool) -> Option<Box<dyn Aggregator>> {
-    let inner: Box<dyn Aggregator> = match name {
+    let inner: Box<dyn Aggregator> = match &*super::lower_case(name) {
         "count" => Box::new(Count(0)),
         "sum" => Box::new(Sum(SumState::Empty)),
         "avg" => Box::new(Avg::default()),

@@ -64,7 +64,8 @@ fn cannot_convert(function: &str, target: &str, value: &CypherValue) -> QueryErr
     QueryError::type_error(
         ErrorDetail::InvalidArgumentValue,
         format!(
-            "{function}(): cannot convert a {} to {target}",
+            "{}(): cannot convert a {} to {target}",
+            super::display_name(function),
             value.type_name()
         ),
     )

@@ -26,6 +26,8 @@ mod rounding;
 mod stats;
 mod string;
 
+use std::borrow::Cow;
+
 use crate::error::{ErrorDetail, QueryError, QueryErrorKind};
 use crate::value::CypherValue;
 
@@ -44,8 +46,9 @@ pub trait Aggregator: Send {
 /// The result of a scalar function call.
 type Outcome = Result<CypherValue, QueryError>;
 
-/// Every function known here: lower-case name, minimum and maximum
-/// argument count (`None`: any number).
+/// Every function known here: name as the manual spells it (looked up
+/// without regard to case), minimum and maximum argument count (`None`:
+/// any number).
 const FUNCTIONS: &[(&str, usize, Option<usize>)] = &[
     // aggregation
     ("count", 1, Some(1)),
@@ -54,19 +57,19 @@ const FUNCTIONS: &[(&str, usize, Option<usize>)] = &[
     ("min", 1, Some(1)),
     ("max", 1, Some(1)),
     ("collect", 1, Some(1)),
-    ("stdev", 1, Some(1)),
-    ("stdevp", 1, Some(1)),
-    ("percentilecont", 2, Some(2)),
-    ("percentiledisc", 2, Some(2)),
+    ("stDev", 1, Some(1)),
+    ("stDevP", 1, Some(1)),
+    ("percentileCont", 2, Some(2)),
+    ("percentileDisc", 2, Some(2)),
     // string
-    ("toupper", 1, Some(1)),
+    ("toUpper", 1, Some(1)),
     ("upper", 1, Some(1)),
-    ("tolower", 1, Some(1)),
+    ("toLower", 1, Some(1)),
     ("lower", 1, Some(1)),
     ("trim", 1, Some(1)),
-    ("btrim", 1, Some(2)),
-    ("ltrim", 1, Some(2)),
-    ("rtrim", 1, Some(2)),
+    ("bTrim", 1, Some(2)),
+    ("lTrim", 1, Some(2)),
+    ("rTrim", 1, Some(2)),
     ("replace", 3, Some(3)),
     ("substring", 2, Some(3)),
     ("left", 2, Some(2)),
@@ -98,7 +101,7 @@ const FUNCTIONS: &[(&str, usize, Option<usize>)] = &[
     ("haversin", 1, Some(1)),
     ("degrees", 1, Some(1)),
     ("radians", 1, Some(1)),
-    ("isnan", 1, Some(1)),
+    ("isNaN", 1, Some(1)),
     // list, map, path
     ("range", 2, Some(3)),
     ("head", 1, Some(1)),
@@ -106,7 +109,7 @@ const FUNCTIONS: &[(&str, usize, Option<usize>)] = &[
     ("tail", 1, Some(1)),
     ("reverse", 1, Some(1)),
     ("size", 1, Some(1)),
-    ("isempty", 1, Some(1)),
+    ("isEmpty", 1, Some(1)),
     ("coalesce", 1, None),
     ("keys", 1, Some(1)),
     ("properties", 1, Some(1)),
@@ -114,20 +117,20 @@ const FUNCTIONS: &[(&str, usize, Option<usize>)] = &[
     ("nodes", 1, Some(1)),
     ("relationships", 1, Some(1)),
     // type conversion
-    ("toboolean", 1, Some(1)),
-    ("tobooleanornull", 1, Some(1)),
-    ("tointeger", 1, Some(1)),
-    ("tointegerornull", 1, Some(1)),
-    ("tofloat", 1, Some(1)),
-    ("tofloatornull", 1, Some(1)),
-    ("tostring", 1, Some(1)),
-    ("tostringornull", 1, Some(1)),
-    ("tobooleanlist", 1, Some(1)),
-    ("tointegerlist", 1, Some(1)),
-    ("tofloatlist", 1, Some(1)),
-    ("tostringlist", 1, Some(1)),
+    ("toBoolean", 1, Some(1)),
+    ("toBooleanOrNull", 1, Some(1)),
+    ("toInteger", 1, Some(1)),
+    ("toIntegerOrNull", 1, Some(1)),
+    ("toFloat", 1, Some(1)),
+    ("toFloatOrNull", 1, Some(1)),
+    ("toString", 1, Some(1)),
+    ("toStringOrNull", 1, Some(1)),
+    ("toBooleanList", 1, Some(1)),
+    ("toIntegerList", 1, Some(1)),
+    ("toFloatList", 1, Some(1)),
+    ("toStringList", 1, Some(1)),
     // misc
-    ("randomuuid", 0, Some(0)),
+    ("randomUUID", 0, Some(0)),
 ];
 
 /// The names of the aggregating functions.
@@ -150,6 +153,7 @@ const AGGREGATES: &[&str] = &[
 /// A call with an argument count outside [`arity`] fails with
 /// `InvalidNumberOfArguments` (the engine normally rejects it earlier).
 pub fn call_scalar(name: &str, args: &[CypherValue]) -> Option<Result<CypherValue, QueryError>> {
+    let name = &*lower_case(name);
     if is_aggregate(name) {
         return None;
     }
@@ -159,7 +163,8 @@ pub fn call_scalar(name: &str, args: &[CypherValue]) -> Option<Result<CypherValu
             QueryErrorKind::Syntax,
             Some(ErrorDetail::InvalidNumberOfArguments),
             format!(
-                "Invalid number of arguments to {name}(): {} given, {}",
+                "Invalid number of arguments to {}(): {} given, {}",
+                display_name(name),
                 args.len(),
                 expected_count(min, max)
             ),
@@ -179,13 +184,31 @@ pub fn call_scalar(name: &str, args: &[CypherValue]) -> Option<Result<CypherValu
 pub fn arity(name: &str) -> Option<(usize, Option<usize>)> {
     FUNCTIONS
         .iter()
-        .find(|(n, _, _)| *n == name)
+        .find(|(n, _, _)| n.eq_ignore_ascii_case(name))
         .map(|&(_, min, max)| (min, max))
 }
 
 /// `true` for count, sum, avg, min, max, collect, stdev, stdevp, percentilecont, percentiledisc.
 pub fn is_aggregate(name: &str) -> bool {
-    AGGREGATES.contains(&name)
+    AGGREGATES.contains(&&*lower_case(name))
+}
+
+/// `name` in lower case, borrowed when it is already.
+fn lower_case(name: &str) -> Cow<'_, str> {
+    if name.bytes().any(|b| b.is_ascii_uppercase()) {
+        Cow::Owned(name.to_ascii_lowercase())
+    } else {
+        Cow::Borrowed(name)
+    }
+}
+
+/// The name of a function as the manual spells it (`toUpper` for
+/// `toupper`), for messages.
+fn display_name(name: &str) -> &str {
+    FUNCTIONS
+        .iter()
+        .find(|(n, _, _)| n.eq_ignore_ascii_case(name))
+        .map_or(name, |(n, _, _)| n)
 }
 
 /// "1 expected", "1 to 3 expected", "at least 1 expected".
@@ -209,7 +232,8 @@ fn type_error(function: &str, expected: &str, got: &CypherValue) -> QueryError {
     QueryError::type_error(
         ErrorDetail::InvalidArgumentType,
         format!(
-            "Type mismatch: {function}() expected {expected} but was {}",
+            "Type mismatch: {}() expected {expected} but was {}",
+            display_name(function),
             got.type_name()
         ),
     )
@@ -231,7 +255,8 @@ fn required_integer(function: &str, what: &str, value: &CypherValue) -> Result<i
     match value {
         CypherValue::Integer(i) => Ok(*i),
         CypherValue::Null => Err(invalid_value(format!(
-            "{function}(): {what} must be an integer, not null"
+            "{}(): {what} must be an integer, not null",
+            display_name(function)
         ))),
         other => Err(type_error(function, "Integer", other)),
     }
@@ -245,6 +270,7 @@ mod tests {
     #[test]
     fn every_scalar_in_the_table_dispatches() {
         for &(name, min, _) in FUNCTIONS {
+            let name = &*name.to_ascii_lowercase();
             if is_aggregate(name) {
                 assert!(call_scalar(name, &[]).is_none(), "{name}");
                 assert!(new_aggregator(name, false).is_some(), "{name}");
@@ -264,6 +290,10 @@ mod tests {
         assert!(arity("nosuchfunction").is_none());
         assert!(new_aggregator("nosuchfunction", false).is_none());
         assert!(!is_aggregate("toupper"));
+        assert!(is_aggregate("percentileDisc"));
+        assert!(new_aggregator("stDevP", false).is_some());
+        let upper = call_scalar("toUpper", &[CypherValue::string("a")]).expect("known");
+        assert_eq!(upper.expect("ok"), CypherValue::string("A"));
     }
 
     #[test]
@@ -273,13 +303,15 @@ mod tests {
         assert_eq!(arity("rand"), Some((0, Some(0))));
         assert_eq!(arity("percentiledisc"), Some((2, Some(2))));
         assert_eq!(arity("count"), Some((1, Some(1))));
+        assert_eq!(arity("tointegerornull"), Some((1, Some(1))));
+        assert_eq!(display_name("tointegerornull"), "toIntegerOrNull");
     }
 
     #[test]
     fn aggregates_are_exactly_the_ten() {
-        let names: Vec<&str> = FUNCTIONS
+        let names: Vec<String> = FUNCTIONS
             .iter()
-            .map(|(n, _, _)| *n)
+            .map(|(n, _, _)| n.to_ascii_lowercase())
             .filter(|n| is_aggregate(n))
             .collect();
         assert_eq!(names, AGGREGATES);

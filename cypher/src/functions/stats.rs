@@ -196,6 +196,10 @@ mod tests {
         ];
         assert!((deviation(false, &values) - 2.0).abs() < 1e-12);
         assert!((deviation(true, &values) - (32.0f64 / 7.0).sqrt()).abs() < 1e-12);
+        // The Neo4j manual's example.
+        let manual: Vec<CypherValue> = [8, 9, 10, 11, 12, 15].into_iter().map(i).collect();
+        assert!((deviation(true, &manual) - 2.483_277_404_291_89).abs() < 1e-12);
+        assert!((deviation(false, &manual) - 2.266_911_751_455_907).abs() < 1e-12);
         assert_eq!(deviation(true, &[i(3)]), 0.0);
         assert_eq!(deviation(false, &[i(3)]), 0.0);
         assert_eq!(deviation(true, &[]), 0.0);

@@ -109,7 +109,8 @@ fn non_negative(
     let i = required_integer(function, what, value)?;
     usize::try_from(i).map_err(|_| {
         out_of_range(format!(
-            "{function}(): {what} must not be negative, got {i}"
+            "{}(): {what} must not be negative, got {i}",
+            super::display_name(function)
         ))
     })
 }
