@@ -164,3 +164,100 @@ fn with_arity(name: &str, args: &[Value], min: usize, max: usize) -> Result<(), 
         ))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::error::QueryErrorKind;
+
+    fn map(entries: &[(&str, Value)]) -> Value {
+        Value::Map(Arc::new(
+            entries
+                .iter()
+                .map(|(k, v)| (Arc::from(*k), v.clone()))
+                .collect::<BTreeMap<_, _>>(),
+        ))
+    }
+
+    fn run(name: &str, args: &[Value]) -> Result<Value, QueryError> {
+        call(name, args).expect("a temporal function")
+    }
+
+    #[test]
+    fn bad_fields_are_argument_errors() {
+        let err = run(
+            "date",
+            &[map(&[("year", 1984.into()), ("month", 13.into())])],
+        )
+        .expect_err("month 13");
+        assert_eq!(err.kind, QueryErrorKind::ArgumentError);
+        let err = run(
+            "date",
+            &[map(&[("year", 1984.into()), ("fortnight", 1.into())])],
+        )
+        .expect_err("unknown field");
+        assert_eq!(err.detail, Some(ErrorDetail::InvalidArgumentValue));
+        let err = run("date", &[Value::Integer(3)]).expect_err("not a date source");
+        assert_eq!(err.kind, QueryErrorKind::TypeError);
+        let err = run("date", &["2015-13-01".into()]).expect_err("bad text");
+        assert_eq!(err.kind, QueryErrorKind::ArgumentError);
+        assert!(run(
+            "datetime",
+            &[map(&[
+                ("year", 1984.into()),
+                ("timezone", "Mars/Base".into())
+            ])]
+        )
+        .is_err());
+        assert!(run("date", &[Value::Null, Value::Null]).is_err());
+    }
+
+    #[test]
+    fn components_and_operators_reject_what_does_not_apply() {
+        let date = run("date", &["2015-07-21".into()]).expect("valid");
+        assert!(component(&date, "hour").expect("temporal").is_err());
+        assert!(component(&Value::Integer(1), "year").is_none());
+        assert!(add(&date, &date).is_none());
+        assert!(subtract(&Value::Integer(1), &date).is_none());
+        let dur = run("duration", &["P1D".into()]).expect("valid");
+        assert!(divide(&dur, &Value::Integer(0)).expect("duration").is_err());
+        assert_eq!(compare(&dur, &dur), None);
+        assert_eq!(equals(&dur, &dur), Some(true));
+        assert_eq!(equals(&date, &Value::Null), None);
+        assert_eq!(equals(&date, &dur), Some(false));
+        assert_eq!(compare(&date, &dur), None);
+    }
+
+    #[test]
+    fn the_statement_clock_is_frozen_while_a_guard_lives() {
+        let _guard = freeze_clock();
+        let a = run("localtime", &[]).expect("now");
+        std::thread::sleep(std::time::Duration::from_millis(2));
+        let b = run("localtime.statement", &[]).expect("now");
+        assert_eq!(a, b);
+        let zoned = run("datetime.transaction", &["Europe/Stockholm".into()]).expect("now");
+        assert_eq!(
+            component(&zoned, "timezone")
+                .expect("temporal")
+                .expect("a zone"),
+            Value::from("Europe/Stockholm")
+        );
+    }
+
+    #[test]
+    fn gaps_and_overlaps_resolve_like_java_time() {
+        // 02:30 does not exist on 2017-03-26 in Stockholm: moved to 03:30.
+        let gap = run("datetime", &["2017-03-26T02:30[Europe/Stockholm]".into()]).expect("valid");
+        assert_eq!(gap.to_string(), "2017-03-26T03:30+02:00[Europe/Stockholm]");
+        // 02:30 happens twice on 2017-10-29: the earlier offset.
+        let overlap =
+            run("datetime", &["2017-10-29T02:30[Europe/Stockholm]".into()]).expect("valid");
+        assert_eq!(
+            overlap.to_string(),
+            "2017-10-29T02:30+02:00[Europe/Stockholm]"
+        );
+    }
+}
