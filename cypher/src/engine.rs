@@ -55,6 +55,10 @@ pub struct TableProcedure {
     pub name: String,
     /// Input parameter names.
     pub inputs: Vec<String>,
+    /// Declared input types (`INTEGER?`, `FLOAT`, `NUMBER?`, `STRING?`,
+    /// `BOOLEAN?`, `ANY?`...), checked against literal arguments when the
+    /// query is planned. May be empty (no checks).
+    pub input_types: Vec<String>,
     /// Output field names.
     pub outputs: Vec<String>,
     /// Rows: the input values, then the output values.
@@ -63,7 +67,10 @@ pub struct TableProcedure {
 
 impl TableProcedure {
     /// The output rows for these arguments.
-    pub(crate) fn call(&self, args: &[CypherValue]) -> Result<Vec<Vec<(String, CypherValue)>>, QueryError> {
+    pub(crate) fn call(
+        &self,
+        args: &[CypherValue],
+    ) -> Result<Vec<Vec<(String, CypherValue)>>, QueryError> {
         let n = self.inputs.len();
         Ok(self
             .rows
@@ -310,7 +317,7 @@ fn operator_name(op: &Operator) -> String {
         Operator::Distinct { .. } => "Distinct".into(),
         Operator::Sort { .. } => "Sort".into(),
         Operator::Skip(_) => "Skip".into(),
-        Operator::Limit(_) => "Limit".into(),
+        Operator::Limit { .. } => "Limit".into(),
         Operator::Select { .. } => "ProduceResults".into(),
         Operator::Eager => "Eager".into(),
         Operator::Create { .. } => "Create".into(),
@@ -354,7 +361,8 @@ pub fn execute(
         let GraphAccess::Write(txn) = graph else {
             unreachable!("a write query runs in a write transaction")
         };
-        txn.commit().map_err(|e| CypherError::from(exec::store_error(e)))?;
+        txn.commit()
+            .map_err(|e| CypherError::from(exec::store_error(e)))?;
         output.graph = db.snapshot();
         return Ok(output);
     }
@@ -380,7 +388,13 @@ pub fn execute_on(
         .into());
     }
     let plan = compile(query, &statement.query, &state, params, options)?;
-    let (output, _) = run(&plan, statement.mode, GraphAccess::Read(state), params, options)?;
+    let (output, _) = run(
+        &plan,
+        statement.mode,
+        GraphAccess::Read(state),
+        params,
+        options,
+    )?;
     Ok(output)
 }
 
@@ -402,6 +416,8 @@ fn run<'db>(
     params: &Params,
     options: &QueryOptions,
 ) -> Result<(QueryOutput, GraphAccess<'db>), CypherError> {
+    // Every clock function reads one instant for the whole statement.
+    let _clock = crate::temporal::freeze_clock();
     let description = describe(plan);
     let state_after = |g: &GraphAccess<'_>| match g {
         GraphAccess::Read(s) => s.clone(),

@@ -4,8 +4,8 @@ pub mod ast;
 mod check;
 mod display;
 pub mod engine;
-mod exec;
 pub mod error;
+mod exec;
 pub mod functions;
 mod keywords;
 pub mod lexer;
@@ -16,18 +16,18 @@ mod span;
 pub mod temporal;
 pub mod value;
 
-pub use error::{
-    CypherError, ErrorDetail, QueryError, QueryErrorKind, SyntaxError, SYNTAX_ERROR_STATUS,
-};
-pub use keywords::{is_reserved, RESERVED};
-pub use parser::MAX_DEPTH;
-pub use span::Span;
-pub use value::{CypherValue, Path};
 pub use engine::{
     execute, execute_on, NodeView, Params, PlanDescription, PlanOperator, Procedures, QueryOptions,
     QueryOutput, RelationshipView, TableProcedure,
 };
+pub use error::{
+    CypherError, ErrorDetail, QueryError, QueryErrorKind, SyntaxError, SYNTAX_ERROR_STATUS,
+};
 pub use exec::{DeletedEntity, UpdateStats};
+pub use keywords::{is_reserved, RESERVED};
+pub use parser::MAX_DEPTH;
+pub use span::Span;
+pub use value::{CypherValue, Path};
 
 /// Run `f`, first moving to a fresh heap-allocated stack segment if the
 /// current stack is nearly used up. Every recursive walk of the parser,

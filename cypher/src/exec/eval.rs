@@ -91,15 +91,25 @@ fn eval_inner(e: &Expr, row: &Row, ctx: &Ctx<'_, '_>) -> ExecResult<V> {
             V::Node(id) => {
                 let state = ctx.state();
                 let Some(record) = state.node(id) else {
-                    return Ok(V::Boolean(ctx.deleted_nodes.get(&id).is_some_and(|d| {
-                        labels.iter().all(|l| d.labels.contains(l))
-                    })));
+                    return Ok(V::Boolean(
+                        ctx.deleted_nodes
+                            .get(&id)
+                            .is_some_and(|d| labels.iter().all(|l| d.labels.contains(l))),
+                    ));
                 };
-                V::Boolean(labels.iter().all(|l| {
-                    state
-                        .label_id(l)
-                        .is_some_and(|id| record.has_label(id))
-                }))
+                V::Boolean(
+                    labels
+                        .iter()
+                        .all(|l| state.label_id(l).is_some_and(|id| record.has_label(id))),
+                )
+            }
+            V::Relationship(id) => {
+                let state = ctx.state();
+                let Some(record) = state.rel(id) else {
+                    return Ok(V::Boolean(false));
+                };
+                let name = state.rel_type_name(record.rel_type());
+                V::Boolean(labels.iter().all(|l| &**l == name))
             }
             other => {
                 return Err(type_error(format!(
@@ -118,16 +128,12 @@ fn eval_inner(e: &Expr, row: &Row, ctx: &Ctx<'_, '_>) -> ExecResult<V> {
             })?),
             V::Float(x) => V::Float(-x),
             V::Null => V::Null,
-            V::Temporal(t) => match crate::temporal::multiply(&t, &graph_model::Value::Integer(-1)) {
+            V::Temporal(t) => match crate::temporal::multiply(&t, &graph_model::Value::Integer(-1))
+            {
                 Some(r) => V::Temporal(r?),
                 None => return Err(type_error(format!("Cannot negate {}", t.value_type()))),
             },
-            other => {
-                return Err(type_error(format!(
-                    "Cannot negate a {}",
-                    other.type_name()
-                )))
-            }
+            other => return Err(type_error(format!("Cannot negate a {}", other.type_name()))),
         },
         Expr::UnaryPlus(inner) => match eval(inner, row, ctx)? {
             v @ (V::Integer(_) | V::Float(_) | V::Null | V::Temporal(_)) => v,
@@ -409,6 +415,10 @@ pub(crate) fn compare(op: ComparisonOp, l: &V, r: &V) -> Option<bool> {
             if l.is_null() || r.is_null() {
                 return None;
             }
+            let is_nan = |v: &V| matches!(v, V::Float(x) if x.is_nan());
+            if (is_nan(l) || is_nan(r)) && l.as_f64().is_some() && r.as_f64().is_some() {
+                return Some(false);
+            }
             let ordering = l.compare(r)?;
             Some(match op {
                 ComparisonOp::Lt => ordering == Ordering::Less,
@@ -426,7 +436,10 @@ fn overflow() -> QueryError {
 }
 
 fn temporal_op(
-    f: fn(&graph_model::Value, &graph_model::Value) -> Option<Result<graph_model::Value, QueryError>>,
+    f: fn(
+        &graph_model::Value,
+        &graph_model::Value,
+    ) -> Option<Result<graph_model::Value, QueryError>>,
     l: &V,
     r: &V,
 ) -> Option<ExecResult<V>> {
@@ -516,10 +529,12 @@ pub(crate) fn binary(op: BinaryOp, l: V, r: V) -> ExecResult<V> {
     }
     match op {
         B::Add => match (l, r) {
-            (V::Integer(a), V::Integer(b)) => Ok(V::Integer(a.checked_add(b).ok_or_else(overflow)?)),
-            (a @ (V::Integer(_) | V::Float(_)), b @ (V::Integer(_) | V::Float(_))) => {
-                Ok(V::Float(a.as_f64().unwrap_or(0.0) + b.as_f64().unwrap_or(0.0)))
+            (V::Integer(a), V::Integer(b)) => {
+                Ok(V::Integer(a.checked_add(b).ok_or_else(overflow)?))
             }
+            (a @ (V::Integer(_) | V::Float(_)), b @ (V::Integer(_) | V::Float(_))) => Ok(V::Float(
+                a.as_f64().unwrap_or(0.0) + b.as_f64().unwrap_or(0.0),
+            )),
             (V::String(a), V::String(b)) => Ok(V::String(format!("{a}{b}").into())),
             (V::String(a), b @ (V::Integer(_) | V::Float(_) | V::Boolean(_))) => {
                 Ok(V::String(format!("{a}{}", scalar_string(&b)).into()))
@@ -528,8 +543,12 @@ pub(crate) fn binary(op: BinaryOp, l: V, r: V) -> ExecResult<V> {
                 Ok(V::String(format!("{}{b}", scalar_string(&a)).into()))
             }
             (V::List(a), V::List(b)) => Ok(V::List(a.iter().chain(b.iter()).cloned().collect())),
-            (V::List(a), b) => Ok(V::List(a.iter().cloned().chain(std::iter::once(b)).collect())),
-            (a, V::List(b)) => Ok(V::List(std::iter::once(a).chain(b.iter().cloned()).collect())),
+            (V::List(a), b) => Ok(V::List(
+                a.iter().cloned().chain(std::iter::once(b)).collect(),
+            )),
+            (a, V::List(b)) => Ok(V::List(
+                std::iter::once(a).chain(b.iter().cloned()).collect(),
+            )),
             (a, b) => temporal_op(crate::temporal::add, &a, &b).unwrap_or_else(|| {
                 Err(type_error(format!(
                     "Cannot add {} and {}",
@@ -539,10 +558,12 @@ pub(crate) fn binary(op: BinaryOp, l: V, r: V) -> ExecResult<V> {
             }),
         },
         B::Subtract => match (l, r) {
-            (V::Integer(a), V::Integer(b)) => Ok(V::Integer(a.checked_sub(b).ok_or_else(overflow)?)),
-            (a @ (V::Integer(_) | V::Float(_)), b @ (V::Integer(_) | V::Float(_))) => {
-                Ok(V::Float(a.as_f64().unwrap_or(0.0) - b.as_f64().unwrap_or(0.0)))
+            (V::Integer(a), V::Integer(b)) => {
+                Ok(V::Integer(a.checked_sub(b).ok_or_else(overflow)?))
             }
+            (a @ (V::Integer(_) | V::Float(_)), b @ (V::Integer(_) | V::Float(_))) => Ok(V::Float(
+                a.as_f64().unwrap_or(0.0) - b.as_f64().unwrap_or(0.0),
+            )),
             (a, b) => temporal_op(crate::temporal::subtract, &a, &b).unwrap_or_else(|| {
                 Err(type_error(format!(
                     "Cannot subtract {} from {}",
@@ -552,10 +573,12 @@ pub(crate) fn binary(op: BinaryOp, l: V, r: V) -> ExecResult<V> {
             }),
         },
         B::Multiply => match (l, r) {
-            (V::Integer(a), V::Integer(b)) => Ok(V::Integer(a.checked_mul(b).ok_or_else(overflow)?)),
-            (a @ (V::Integer(_) | V::Float(_)), b @ (V::Integer(_) | V::Float(_))) => {
-                Ok(V::Float(a.as_f64().unwrap_or(0.0) * b.as_f64().unwrap_or(0.0)))
+            (V::Integer(a), V::Integer(b)) => {
+                Ok(V::Integer(a.checked_mul(b).ok_or_else(overflow)?))
             }
+            (a @ (V::Integer(_) | V::Float(_)), b @ (V::Integer(_) | V::Float(_))) => Ok(V::Float(
+                a.as_f64().unwrap_or(0.0) * b.as_f64().unwrap_or(0.0),
+            )),
             (a, b) => temporal_op(crate::temporal::multiply, &a, &b).unwrap_or_else(|| {
                 Err(type_error(format!(
                     "Cannot multiply {} and {}",
@@ -569,10 +592,12 @@ pub(crate) fn binary(op: BinaryOp, l: V, r: V) -> ExecResult<V> {
                 ErrorDetail::DivisionByZero,
                 "/ by zero",
             )),
-            (V::Integer(a), V::Integer(b)) => Ok(V::Integer(a.checked_div(b).ok_or_else(overflow)?)),
-            (a @ (V::Integer(_) | V::Float(_)), b @ (V::Integer(_) | V::Float(_))) => {
-                Ok(V::Float(a.as_f64().unwrap_or(0.0) / b.as_f64().unwrap_or(0.0)))
+            (V::Integer(a), V::Integer(b)) => {
+                Ok(V::Integer(a.checked_div(b).ok_or_else(overflow)?))
             }
+            (a @ (V::Integer(_) | V::Float(_)), b @ (V::Integer(_) | V::Float(_))) => Ok(V::Float(
+                a.as_f64().unwrap_or(0.0) / b.as_f64().unwrap_or(0.0),
+            )),
             (a, b) => temporal_op(crate::temporal::divide, &a, &b).unwrap_or_else(|| {
                 Err(type_error(format!(
                     "Cannot divide {} by {}",
@@ -586,10 +611,12 @@ pub(crate) fn binary(op: BinaryOp, l: V, r: V) -> ExecResult<V> {
                 ErrorDetail::DivisionByZero,
                 "/ by zero",
             )),
-            (V::Integer(a), V::Integer(b)) => Ok(V::Integer(a.checked_rem(b).ok_or_else(overflow)?)),
-            (a @ (V::Integer(_) | V::Float(_)), b @ (V::Integer(_) | V::Float(_))) => {
-                Ok(V::Float(a.as_f64().unwrap_or(0.0) % b.as_f64().unwrap_or(0.0)))
+            (V::Integer(a), V::Integer(b)) => {
+                Ok(V::Integer(a.checked_rem(b).ok_or_else(overflow)?))
             }
+            (a @ (V::Integer(_) | V::Float(_)), b @ (V::Integer(_) | V::Float(_))) => Ok(V::Float(
+                a.as_f64().unwrap_or(0.0) % b.as_f64().unwrap_or(0.0),
+            )),
             (a, b) => Err(type_error(format!(
                 "Cannot take {} modulo {}",
                 a.type_name(),
@@ -673,19 +700,18 @@ fn slice(base: &V, from: Option<&V>, to: Option<&V>) -> ExecResult<V> {
     let items = match base {
         V::Null => return Ok(V::Null),
         V::List(items) => items,
-        other => {
-            return Err(type_error(format!(
-                "Cannot slice a {}",
-                other.type_name()
-            )))
-        }
+        other => return Err(type_error(format!("Cannot slice a {}", other.type_name()))),
     };
     let len = items.len() as i64;
     let bound = |v: Option<&V>, default: i64| -> ExecResult<Option<i64>> {
         match v {
             None => Ok(Some(default)),
             Some(V::Null) => Ok(None),
-            Some(V::Integer(i)) => Ok(Some(if *i < 0 { (len + i).max(0) } else { (*i).min(len) })),
+            Some(V::Integer(i)) => Ok(Some(if *i < 0 {
+                (len + i).max(0)
+            } else {
+                (*i).min(len)
+            })),
             Some(other) => Err(QueryError::type_error(
                 ErrorDetail::ListElementAccessByNonInteger,
                 format!("List index must be an Integer, got {}", other.type_name()),

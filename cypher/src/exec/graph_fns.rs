@@ -51,7 +51,10 @@ pub(crate) fn property_of(base: &V, key: &str, ctx: &Ctx<'_, '_>) -> ExecResult<
         V::Map(m) => Ok(m.get(key).cloned().unwrap_or(V::Null)),
         V::Temporal(t) => match crate::temporal::component(t, key) {
             Some(result) => Ok(V::from_property(&result?)),
-            None => Err(type_error(format!("{} has no property `{key}`", t.value_type()))),
+            None => Err(type_error(format!(
+                "{} has no property `{key}`",
+                t.value_type()
+            ))),
         },
         other => Err(type_error(format!(
             "Type mismatch: expected a map, node or relationship but was {}",
@@ -135,7 +138,11 @@ pub(crate) fn relationship_ends(ctx: &Ctx<'_, '_>, id: RelId) -> ExecResult<(Nod
 }
 
 /// Calls a function that reads the graph.
-pub(crate) fn call_graph_function(f: GraphFunction, args: &[V], ctx: &Ctx<'_, '_>) -> ExecResult<V> {
+pub(crate) fn call_graph_function(
+    f: GraphFunction,
+    args: &[V],
+    ctx: &Ctx<'_, '_>,
+) -> ExecResult<V> {
     let arg = args.first().unwrap_or(&V::Null);
     if arg.is_null() && f != GraphFunction::Exists {
         return Ok(V::Null);
@@ -145,6 +152,15 @@ pub(crate) fn call_graph_function(f: GraphFunction, args: &[V], ctx: &Ctx<'_, '_
             "Invalid input for function: {} is not allowed here",
             arg.type_name()
         ))
+    };
+    let wrong_value = || {
+        QueryError::type_error(
+            ErrorDetail::InvalidArgumentValue,
+            format!(
+                "Invalid input for function: {} is not allowed here",
+                arg.type_name()
+            ),
+        )
     };
     Ok(match f {
         GraphFunction::Id => match arg {
@@ -159,27 +175,22 @@ pub(crate) fn call_graph_function(f: GraphFunction, args: &[V], ctx: &Ctx<'_, '_
         },
         GraphFunction::Labels => match arg {
             V::Node(id) => {
-                let labels = match node_labels(ctx.state(), *id) {
-                    Some(l) => l,
-                    None => ctx
-                        .deleted_nodes
-                        .get(id)
-                        .map(|d| d.labels.clone())
-                        .ok_or_else(|| deleted_error("node"))?,
-                };
+                let labels = node_labels(ctx.state(), *id).ok_or_else(|| deleted_error("node"))?;
                 V::List(labels.into_iter().map(V::String).collect())
             }
-            _ => return Err(wrong()),
+            _ => return Err(wrong_value()),
         },
         GraphFunction::Type => match arg {
             V::Relationship(id) => V::String(rel_type_name(ctx, *id)?),
-            _ => return Err(wrong()),
+            _ => return Err(wrong_value()),
         },
         GraphFunction::Keys => match arg {
             V::Node(_) | V::Relationship(_) | V::Map(_) => V::List(
                 entity_properties(arg, ctx)?
                     .into_iter()
-                    .filter(|(_, v)| !matches!(arg, V::Node(_) | V::Relationship(_)) || !v.is_null())
+                    .filter(|(_, v)| {
+                        !matches!(arg, V::Node(_) | V::Relationship(_)) || !v.is_null()
+                    })
                     .map(|(k, _)| V::String(k))
                     .collect(),
             ),
@@ -196,7 +207,12 @@ pub(crate) fn call_graph_function(f: GraphFunction, args: &[V], ctx: &Ctx<'_, '_
             _ => return Err(wrong()),
         },
         GraphFunction::Relationships => match arg {
-            V::Path(p) => V::List(p.relationships.iter().map(|r| V::Relationship(*r)).collect()),
+            V::Path(p) => V::List(
+                p.relationships
+                    .iter()
+                    .map(|r| V::Relationship(*r))
+                    .collect(),
+            ),
             _ => return Err(wrong()),
         },
         GraphFunction::Length => match arg {

@@ -68,11 +68,16 @@ fn resolve_labels(state: &GraphState, labels: &[Arc<str>]) -> Option<Vec<LabelId
 
 fn map_entries(v: V, what: &str) -> ExecResult<Option<Vec<(Arc<str>, V)>>> {
     match v {
-        V::Map(m) => Ok(Some(m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())),
+        V::Map(m) => Ok(Some(
+            m.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+        )),
         V::Null => Ok(None),
         other => Err(QueryError::type_error(
             ErrorDetail::InvalidArgumentType,
-            format!("Expected a map of {what} properties, got {}", other.type_name()),
+            format!(
+                "Expected a map of {what} properties, got {}",
+                other.type_name()
+            ),
         )),
     }
 }
@@ -122,7 +127,9 @@ fn rel_passes(state: &GraphState, rel: RelId, properties: &[(Arc<str>, V)]) -> b
 fn used_rel(row: &Row, slots: &[usize], rel: RelId) -> bool {
     slots.iter().any(|s| match get(row, *s) {
         V::Relationship(r) => *r == rel,
-        V::List(items) => items.iter().any(|i| matches!(i, V::Relationship(r) if *r == rel)),
+        V::List(items) => items
+            .iter()
+            .any(|i| matches!(i, V::Relationship(r) if *r == rel)),
         _ => false,
     })
 }
@@ -301,7 +308,12 @@ fn check_properties(
 
 /// Moves `level` to its next candidate and binds it into `row`; `false`
 /// when there are no more.
-fn advance(level: &mut Level, step: &MatchStep, row: &mut Row, ctx: &Ctx<'_, '_>) -> ExecResult<bool> {
+fn advance(
+    level: &mut Level,
+    step: &MatchStep,
+    row: &mut Row,
+    ctx: &Ctx<'_, '_>,
+) -> ExecResult<bool> {
     let state = ctx.state();
     match (&mut level.candidates, step) {
         (Candidates::Once(pass), _) => Ok(std::mem::take(pass)),
@@ -380,8 +392,11 @@ fn advance(level: &mut Level, step: &MatchStep, row: &mut Row, ctx: &Ctx<'_, '_>
             if *pos >= list.len() {
                 return Ok(false);
             }
-            let (rels, other) = (std::mem::take(&mut list[*pos].0), list[*pos].1);
+            let (mut rels, other) = (std::mem::take(&mut list[*pos].0), list[*pos].1);
             *pos += 1;
+            if expand.reversed {
+                rels.reverse();
+            }
             set(
                 row,
                 expand.rel,
@@ -453,7 +468,8 @@ fn expand_candidates(expand: &Expand, row: &Row, ctx: &Ctx<'_, '_>) -> ExecResul
                 if bound_rel.as_ref().is_some_and(|b| b.first() != Some(&rel)) {
                     return;
                 }
-                if used_rel(row, &expand.distinct_from, rel) || !rel_passes(state, rel, &rel_props) {
+                if used_rel(row, &expand.distinct_from, rel) || !rel_passes(state, rel, &rel_props)
+                {
                     return;
                 }
                 if end_ok(other) {
@@ -520,9 +536,15 @@ fn var_length_dfs(
         return Ok(());
     }
     let mut next = Vec::new();
-    for_each_neighbor(search.state, node, search.direction, search.types, |rel, other| {
-        next.push((rel, other));
-    });
+    for_each_neighbor(
+        search.state,
+        node,
+        search.direction,
+        search.types,
+        |rel, other| {
+            next.push((rel, other));
+        },
+    );
     for (rel, other) in next {
         if path.contains(&rel)
             || used_rel(search.row, search.distinct_from, rel)
@@ -584,7 +606,11 @@ pub(crate) fn build_path(parts: &[PathPart], row: &Row, ctx: &Ctx<'_, '_>) -> Ex
 }
 
 /// Whether a pattern inside an expression matches.
-pub(crate) fn sub_pattern_exists(sub: &SubPattern, row: &Row, ctx: &Ctx<'_, '_>) -> ExecResult<bool> {
+pub(crate) fn sub_pattern_exists(
+    sub: &SubPattern,
+    row: &Row,
+    ctx: &Ctx<'_, '_>,
+) -> ExecResult<bool> {
     let mut matcher = Matcher::new(Arc::new(sub.pattern.clone()), row.clone());
     while let Some(found) = matcher.next(ctx)? {
         match &sub.predicate {
@@ -617,7 +643,12 @@ pub(crate) fn sub_pattern_collect(
 
 /// `shortestPath` / `allShortestPaths` between two bound nodes: a
 /// breadth-first search that keeps every predecessor on a shortest path.
-pub(crate) fn shortest_path(sub: &SubPattern, all: bool, row: &Row, ctx: &Ctx<'_, '_>) -> ExecResult<V> {
+pub(crate) fn shortest_path(
+    sub: &SubPattern,
+    all: bool,
+    row: &Row,
+    ctx: &Ctx<'_, '_>,
+) -> ExecResult<V> {
     let Some(expand) = sub.pattern.steps.iter().find_map(|s| match s {
         MatchStep::Expand(e) => Some(e),
         _ => None,
@@ -662,7 +693,11 @@ pub(crate) fn shortest_path(sub: &SubPattern, all: bool, row: &Row, ctx: &Ctx<'_
         frontier.extend(next_layer);
     }
     if !found {
-        return Ok(if all { V::List(Vec::new().into()) } else { V::Null });
+        return Ok(if all {
+            V::List(Vec::new().into())
+        } else {
+            V::Null
+        });
     }
     // Walk predecessors back from `to`.
     let mut paths: Vec<(Vec<NodeId>, Vec<RelId>)> = vec![(vec![to], Vec::new())];

@@ -21,7 +21,6 @@ use graph_model::{GraphState, NodeId, RelId, Value, WriteTxn};
 use crate::error::{QueryError, QueryErrorKind};
 use crate::value::CypherValue;
 
-pub(crate) use eval::eval;
 pub(crate) use operators::build;
 pub(crate) use write::{finish_deletes, store_error};
 

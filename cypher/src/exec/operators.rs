@@ -74,10 +74,11 @@ pub(crate) fn build(plan: &Plan, start: Row, profile: bool) -> BoxStage {
                 amount: e.clone(),
                 skipped: false,
             }),
-            Operator::Limit(e) => Box::new(LimitStage {
+            Operator::Limit { amount, drain } => Box::new(LimitStage {
                 input: stage,
-                amount: e.clone(),
+                amount: amount.clone(),
                 remaining: None,
+                drain: *drain,
             }),
             Operator::Select { slots } => Box::new(SelectStage {
                 input: stage,
@@ -121,7 +122,11 @@ pub(crate) fn subquery_has_rows(plan: &Plan, row: &Row, ctx: &Ctx<'_, '_>) -> Ex
     let mut sub = Ctx {
         graph: GraphAccess::Read(Arc::new(ctx.state().clone())),
         params: ctx.params,
-        guard: Guard::new(ctx.guard.deadline, ctx.guard.cancel.clone(), ctx.guard.max_rows),
+        guard: Guard::new(
+            ctx.guard.deadline,
+            ctx.guard.cancel.clone(),
+            ctx.guard.max_rows,
+        ),
         stats: super::UpdateStats::default(),
         deleted_nodes: ctx.deleted_nodes.clone(),
         deleted_rels: ctx.deleted_rels.clone(),
@@ -489,6 +494,7 @@ struct LimitStage {
     input: BoxStage,
     amount: Expr,
     remaining: Option<usize>,
+    drain: bool,
 }
 
 impl Stage for LimitStage {
@@ -499,6 +505,9 @@ impl Stage for LimitStage {
         };
         if remaining == 0 {
             self.remaining = Some(0);
+            if self.drain {
+                while self.input.next(ctx)?.is_some() {}
+            }
             return Ok(None);
         }
         self.remaining = Some(remaining - 1);
@@ -516,7 +525,9 @@ impl Stage for SelectStage {
         let Some(row) = self.input.next(ctx)? else {
             return Ok(None);
         };
-        Ok(Some(self.slots.iter().map(|s| get(&row, *s).clone()).collect()))
+        Ok(Some(
+            self.slots.iter().map(|s| get(&row, *s).clone()).collect(),
+        ))
     }
 }
 

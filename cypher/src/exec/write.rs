@@ -22,7 +22,11 @@ type V = CypherValue;
 pub(crate) fn store_error(e: GraphError) -> QueryError {
     match e {
         GraphError::UniqueConstraint { .. } | GraphError::RelUniqueConstraint { .. } => {
-            QueryError::new(QueryErrorKind::ConstraintValidationFailed, None, e.to_string())
+            QueryError::new(
+                QueryErrorKind::ConstraintValidationFailed,
+                None,
+                e.to_string(),
+            )
         }
         GraphError::NodeHasRelationships { .. } => QueryError::new(
             QueryErrorKind::ConstraintVerificationFailed,
@@ -47,14 +51,20 @@ fn invalid_property(message: impl Into<String>) -> QueryError {
 pub(crate) fn storable(v: &V) -> ExecResult<Option<Value>> {
     match v {
         V::Null => Ok(None),
-        V::Map(_) | V::Node(_) | V::Relationship(_) | V::Path(_) => Err(invalid_property(
-            format!("Property values can only be of primitive types or arrays thereof, not {}", v.type_name()),
-        )),
+        V::Map(_) | V::Node(_) | V::Relationship(_) | V::Path(_) => Err(invalid_property(format!(
+            "Property values can only be of primitive types or arrays thereof, not {}",
+            v.type_name()
+        ))),
         V::List(items) => {
             let mut out = Vec::with_capacity(items.len());
             for item in items.iter() {
                 match item {
-                    V::Null | V::Map(_) | V::List(_) | V::Node(_) | V::Relationship(_) | V::Path(_) => {
+                    V::Null
+                    | V::Map(_)
+                    | V::List(_)
+                    | V::Node(_)
+                    | V::Relationship(_)
+                    | V::Path(_) => {
                         return Err(invalid_property(format!(
                             "Collections containing {} values can not be stored in properties",
                             item.type_name()
@@ -251,7 +261,7 @@ impl Stage for MergeStage {
                         if let Some((k, _)) = m.iter().find(|(_, v)| v.is_null()) {
                             return Err(QueryError::new(
                                 QueryErrorKind::SemanticError,
-                                None,
+                                Some(ErrorDetail::MergeReadOwnWrites),
                                 format!("Cannot merge the following node because of null property value for '{k}'"),
                             ));
                         }
@@ -299,14 +309,23 @@ impl Stage for SetStage {
     }
 }
 
-fn set_property(ctx: &mut Ctx<'_, '_>, target: &V, key: &str, value: Option<Value>) -> ExecResult<()> {
+fn set_property(
+    ctx: &mut Ctx<'_, '_>,
+    target: &V,
+    key: &str,
+    value: Option<Value>,
+) -> ExecResult<()> {
     let current = match target {
         V::Node(n) => {
             let state = ctx.state();
             state
                 .node(*n)
                 .ok_or_else(deleted)?
-                .property(state.prop_key_id(key).unwrap_or(graph_model::PropKeyId(u32::MAX)))
+                .property(
+                    state
+                        .prop_key_id(key)
+                        .unwrap_or(graph_model::PropKeyId(u32::MAX)),
+                )
                 .cloned()
         }
         V::Relationship(r) => {
@@ -314,7 +333,11 @@ fn set_property(ctx: &mut Ctx<'_, '_>, target: &V, key: &str, value: Option<Valu
             state
                 .rel(*r)
                 .ok_or_else(deleted)?
-                .property(state.prop_key_id(key).unwrap_or(graph_model::PropKeyId(u32::MAX)))
+                .property(
+                    state
+                        .prop_key_id(key)
+                        .unwrap_or(graph_model::PropKeyId(u32::MAX)),
+                )
                 .cloned()
         }
         _ => None,
@@ -384,7 +407,8 @@ fn apply_actions(actions: &[SetAction], row: &Row, ctx: &mut Ctx<'_, '_>) -> Exe
                     set_property(ctx, &target, k, v)?;
                 }
             }
-            SetAction::AddLabels { target, labels } | SetAction::RemoveLabels { target, labels } => {
+            SetAction::AddLabels { target, labels }
+            | SetAction::RemoveLabels { target, labels } => {
                 let add = matches!(action, SetAction::AddLabels { .. });
                 let node = match eval(target, row, ctx)? {
                     V::Null => continue,
@@ -399,9 +423,7 @@ fn apply_actions(actions: &[SetAction], row: &Row, ctx: &mut Ctx<'_, '_>) -> Exe
                 for label in labels {
                     let state = ctx.state();
                     let record = state.node(node).ok_or_else(deleted)?;
-                    let has = state
-                        .label_id(label)
-                        .is_some_and(|l| record.has_label(l));
+                    let has = state.label_id(label).is_some_and(|l| record.has_label(l));
                     if add && !has {
                         let txn = ctx.txn()?;
                         txn.add_label(node, label).map_err(store_error)?;
@@ -556,7 +578,10 @@ fn delete_value(v: &V, detach: bool, ctx: &mut Ctx<'_, '_>, rels_pass: bool) -> 
         }
         other => Err(QueryError::type_error(
             ErrorDetail::InvalidArgumentType,
-            format!("DELETE expects a node, relationship or path, got {}", other.type_name()),
+            format!(
+                "DELETE expects a node, relationship or path, got {}",
+                other.type_name()
+            ),
         )),
     }
 }
@@ -630,9 +655,7 @@ impl CallStage {
                     .names()
                     .iter()
                     .enumerate()
-                    .filter(|(i, _)| {
-                        state.rel_type_count(graph_model::RelTypeId(*i as u32)) > 0
-                    })
+                    .filter(|(i, _)| state.rel_type_count(graph_model::RelTypeId(*i as u32)) > 0)
                     .map(|(_, n)| n.to_string())
                     .collect();
                 single("relationshipType", names)

@@ -117,6 +117,22 @@ impl Compiler<'_> {
                     .collect::<R<_>>()?,
             ),
             ExprKind::Property { expr, key } => {
+                let scalar = match &expr.kind {
+                    ExprKind::Variable(v) => scope.is_scalar(v),
+                    ExprKind::Literal(l) => !matches!(l, Literal::Null),
+                    ExprKind::List(_) => true,
+                    _ => false,
+                };
+                if scalar {
+                    return Err(compile_error(
+                        QueryErrorKind::TypeError,
+                        Some(ErrorDetail::InvalidArgumentType),
+                        format!(
+                            "Type mismatch: `{key}` is read from a value that has no properties"
+                        ),
+                        e.span.start,
+                    ));
+                }
                 Expr::Property(self.boxed(expr, scope)?, key.as_str().into())
             }
             ExprKind::Index { expr, index } => {
@@ -249,10 +265,7 @@ impl Compiler<'_> {
                     let mut inner = scope.clone();
                     let (pattern, path_slot) = self.sub_pattern(&[part], None, &mut inner, true)?;
                     let _ = path_slot;
-                    Expr::ShortestPath(
-                        Box::new(pattern),
-                        kind == ast::ShortestPath::All,
-                    )
+                    Expr::ShortestPath(Box::new(pattern), kind == ast::ShortestPath::All)
                 } else {
                     let mut inner = scope.clone();
                     let (pattern, _) = self.sub_pattern(&[part], None, &mut inner, false)?;

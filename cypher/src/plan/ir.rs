@@ -235,6 +235,9 @@ pub(crate) struct Expand {
     pub(crate) distinct_from: Vec<Slot>,
     /// `true` when the relationship variable is bound already.
     pub(crate) rel_bound: bool,
+    /// `true` when the expansion runs against the pattern's arrow order (a
+    /// variable-length list is then reversed into pattern order).
+    pub(crate) reversed: bool,
 }
 
 /// A compiled pattern: steps, and the slots it binds.
@@ -243,13 +246,6 @@ pub(crate) struct PatternPlan {
     pub(crate) steps: Vec<MatchStep>,
     /// Slots this pattern binds (nulled by OPTIONAL MATCH on no match).
     pub(crate) binds: Vec<Slot>,
-}
-
-/// A projection column.
-#[derive(Debug, Clone)]
-pub(crate) struct Column {
-    pub(crate) name: String,
-    pub(crate) expr: Expr,
 }
 
 /// An aggregate to compute per group.
@@ -353,8 +349,9 @@ pub(crate) enum Operator {
     Sort { keys: Vec<SortKey> },
     /// Skip rows.
     Skip(Expr),
-    /// Stop after rows.
-    Limit(Expr),
+    /// Stop after rows. With `drain`, keep pulling (and dropping) the
+    /// input after the limit, so that earlier updates still happen.
+    Limit { amount: Expr, drain: bool },
     /// Keep only these slots, in this order (the new row layout).
     Select { slots: Vec<Slot> },
     /// Materialise all input rows before passing any on.

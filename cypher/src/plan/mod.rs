@@ -25,6 +25,9 @@ type R<T> = Result<T, CypherError>;
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Scope {
     vars: Vec<(String, Slot)>,
+    /// Variables known (from a literal) to hold a value that has no
+    /// properties: reading a property of one fails at compile time.
+    scalars: Vec<String>,
 }
 
 impl Scope {
@@ -40,7 +43,18 @@ impl Scope {
     /// Binds (or rebinds) a variable.
     pub(crate) fn bind(&mut self, name: &str, slot: Slot) {
         self.vars.retain(|(n, _)| n != name);
+        self.scalars.retain(|n| n != name);
         self.vars.push((name.to_string(), slot));
+    }
+
+    /// Records that a variable holds a literal without properties.
+    pub(crate) fn mark_scalar(&mut self, name: &str) {
+        self.scalars.push(name.to_string());
+    }
+
+    /// Whether a variable is known to hold a value without properties.
+    pub(crate) fn is_scalar(&self, name: &str) -> bool {
+        self.scalars.iter().any(|n| n == name)
     }
 
     /// The names in scope, in binding order.
@@ -70,6 +84,9 @@ pub(crate) struct Compiler<'a> {
     /// Sub-expressions computed already (grouping keys, aggregates):
     /// compiled as reads of their slot.
     pub(crate) substitutions: Vec<(ast::Expr, Slot)>,
+    /// `true` once an updating clause was planned: LIMIT must then still
+    /// run the updates of the rows it drops.
+    pub(crate) drain_limits: bool,
     /// Procedures registered besides the built-in ones.
     pub(crate) procedures: Option<&'a crate::engine::Procedures>,
 }
@@ -88,6 +105,7 @@ impl<'a> Compiler<'a> {
             params,
             width: 0,
             substitutions: Vec::new(),
+            drain_limits: false,
             procedures,
         }
     }
@@ -113,10 +131,12 @@ impl<'a> Compiler<'a> {
     /// Plans a whole query.
     pub(crate) fn query(&mut self, query: &ast::Query) -> R<QueryPlan> {
         let mut parts = vec![self.single(&query.first, &Scope::default(), true)?];
+        self.drain_limits = false;
         let mut distinct_union = false;
         for union in &query.unions {
             self.width = 0;
             parts.push(self.single(&union.query, &Scope::default(), true)?);
+            self.drain_limits = false;
             if !union.all {
                 distinct_union = true;
             }
@@ -162,13 +182,18 @@ impl<'a> Compiler<'a> {
         let mut seen_update = false;
         for clause in &query.clauses {
             let updating = clause.is_updating();
-            if top && (updating || seen_update) && !matches!(ops.last(), Some(Operator::Eager | Operator::Start)) {
+            if top
+                && (updating || seen_update)
+                && !matches!(ops.last(), Some(Operator::Eager | Operator::Start))
+            {
                 ops.push(Operator::Eager);
             }
             seen_update |= updating;
+            self.drain_limits = top && seen_update;
             match clause {
                 Clause::Match(m) => {
-                    let pattern = self.pattern(&m.pattern, m.predicate.as_ref(), &mut scope, false)?;
+                    let pattern =
+                        self.pattern(&m.pattern, m.predicate.as_ref(), &mut scope, false)?;
                     ops.push(Operator::Match {
                         pattern,
                         optional: m.optional,
@@ -181,11 +206,18 @@ impl<'a> Compiler<'a> {
                     ops.push(Operator::Unwind { expr, slot });
                 }
                 Clause::With(w) => {
-                    scope = self.projection(&w.projection, w.predicate.as_ref(), &scope, &mut ops, None)?;
+                    scope = self.projection(
+                        &w.projection,
+                        w.predicate.as_ref(),
+                        &scope,
+                        &mut ops,
+                        None,
+                    )?;
                 }
                 Clause::Return(r) => {
                     let mut cols = Vec::new();
-                    scope = self.projection(&r.projection, None, &scope, &mut ops, Some(&mut cols))?;
+                    scope =
+                        self.projection(&r.projection, None, &scope, &mut ops, Some(&mut cols))?;
                     columns = cols;
                 }
                 Clause::Create(c) => {

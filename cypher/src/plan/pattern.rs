@@ -8,7 +8,7 @@ use crate::ast::{self, ComparisonOp, Direction, ExprKind};
 use crate::error::CypherError;
 
 use super::ir::{
-    Expand, ExpandDirection, Expr, MatchStep, NodeCheck, NodeSource, PathPart, PatternPlan, Slot,
+    Expand, ExpandDirection, MatchStep, NodeCheck, NodeSource, PathPart, PatternPlan, Slot,
 };
 use super::{Compiler, Scope};
 
@@ -42,6 +42,18 @@ struct Conjunct {
 }
 
 fn collect_vars(e: &ast::Expr, out: &mut HashSet<String>) {
+    fn element_vars(el: &ast::PatternElement, out: &mut HashSet<String>) {
+        for n in el.nodes() {
+            if let Some(v) = &n.variable {
+                out.insert(v.name.clone());
+            }
+        }
+        for r in el.relationships() {
+            if let Some(v) = &r.variable {
+                out.insert(v.name.clone());
+            }
+        }
+    }
     e.any(&mut |x| {
         match &x.kind {
             ExprKind::Variable(v) => {
@@ -50,6 +62,19 @@ fn collect_vars(e: &ast::Expr, out: &mut HashSet<String>) {
             ExprKind::MapProjection(m) => {
                 out.insert(m.variable.name.clone());
             }
+            ExprKind::Pattern(el) => element_vars(el, out),
+            ExprKind::PatternComprehension(pc) => element_vars(&pc.pattern, out),
+            ExprKind::Exists(sub) => match sub.as_ref() {
+                ast::ExistsSubquery::Pattern { pattern, .. } => {
+                    for part in pattern {
+                        element_vars(&part.element, out);
+                    }
+                }
+                // A full subquery may read any variable: check it last.
+                ast::ExistsSubquery::Query(_) => {
+                    out.insert(" late".to_string());
+                }
+            },
             _ => {}
         }
         false
@@ -230,10 +255,12 @@ impl Compiler<'_> {
         let mut bound_names: HashSet<String> = scope
             .names()
             .filter(|n| {
-                !nodes.iter().any(|p| p.name.as_deref() == Some(n) && !p.bound)
-                    && !rels
-                        .iter()
-                        .any(|r| !r.bound && r.pattern.variable.as_ref().is_some_and(|v| &v.name == n))
+                !nodes
+                    .iter()
+                    .any(|p| p.name.as_deref() == Some(n) && !p.bound)
+                    && !rels.iter().any(|r| {
+                        !r.bound && r.pattern.variable.as_ref().is_some_and(|v| &v.name == n)
+                    })
                     && !paths.iter().any(|(s, _)| scope.get(n) == Some(*s))
             })
             .map(str::to_string)
@@ -278,10 +305,7 @@ impl Compiler<'_> {
                         ExpandDirection::Both => ExpandDirection::Both,
                     };
                 }
-                let var_length = rel
-                    .pattern
-                    .length
-                    .map(|l| (l.min.unwrap_or(1), l.max));
+                let var_length = rel.pattern.length.map(|l| (l.min.unwrap_or(1), l.max));
                 let (rel_properties, rel_property_map) = match &rel.pattern.properties {
                     Some(p) => match &p.kind {
                         ExprKind::Map(entries) => (
@@ -302,7 +326,17 @@ impl Compiler<'_> {
                     rel: rel.slot,
                     to: nodes[to].slot,
                     direction,
-                    types: rel.pattern.types.iter().map(|t| t.as_str().into()).collect(),
+                    types: {
+                        let mut types: Vec<Arc<str>> = rel
+                            .pattern
+                            .types
+                            .iter()
+                            .map(|t| t.as_str().into())
+                            .collect();
+                        types.sort_unstable();
+                        types.dedup();
+                        types
+                    },
                     rel_properties,
                     rel_property_map,
                     var_length,
@@ -310,6 +344,7 @@ impl Compiler<'_> {
                     to_check,
                     distinct_from: rel_slots_bound.clone(),
                     rel_bound: rel.bound,
+                    reversed: reverse,
                 })));
                 rel_slots_bound.push(rel.slot);
                 if let Some(v) = &rel.pattern.variable {
@@ -327,7 +362,8 @@ impl Compiler<'_> {
             let Some(start) = self.pick_start(&nodes, &node_done, &conjuncts, &part_of_node) else {
                 break;
             };
-            let (source, used) = self.node_source(&nodes[start], &conjuncts, &bound_names, scope)?;
+            let (source, used) =
+                self.node_source(&nodes[start], &conjuncts, &bound_names, scope)?;
             if let Some(u) = used {
                 conjuncts[u].placed = true;
             }
@@ -370,7 +406,11 @@ impl Compiler<'_> {
         steps: &mut Vec<MatchStep>,
     ) -> R<()> {
         for c in conjuncts.iter_mut() {
-            if !c.placed && c.vars.iter().all(|v| bound.contains(v) || scope.get(v).is_none()) {
+            if !c.placed
+                && c.vars
+                    .iter()
+                    .all(|v| bound.contains(v) || scope.get(v).is_none())
+            {
                 if c.vars.iter().any(|v| scope.get(v).is_none()) {
                     continue;
                 }

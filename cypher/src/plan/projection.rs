@@ -5,7 +5,9 @@ use std::sync::Arc;
 
 use crate::ast::{self, ExprKind, SortOrder};
 use crate::check::{contains_aggregate, is_aggregate_call};
-use crate::error::CypherError;
+use crate::error::{CypherError, ErrorDetail, QueryErrorKind};
+
+use super::expr::compile_error;
 
 use super::ir::{AggregateSpec, Operator, SortKey};
 use super::{Compiler, Scope};
@@ -21,6 +23,12 @@ fn aggregate_calls(e: &ast::Expr, out: &mut Vec<ast::Expr>) {
         return;
     }
     e.for_each_child(&mut |c| aggregate_calls(c, out));
+}
+
+fn calls_rand(e: &ast::Expr) -> bool {
+    e.any(&mut |x| {
+        matches!(&x.kind, ExprKind::FunctionCall(f) if f.name.namespace.is_empty() && f.name.name.eq_ignore_ascii_case("rand"))
+    })
 }
 
 impl Compiler<'_> {
@@ -47,7 +55,14 @@ impl Compiler<'_> {
             }
         }
         for item in &p.items {
-            items.push((item.column_name(self.source), item.expr.clone()));
+            let name = if item.alias.is_none() && item.expr.as_variable().is_none() {
+                item.span
+                    .text(self.source)
+                    .map_or_else(|| item.column_name(self.source), |t| t.trim().to_string())
+            } else {
+                item.column_name(self.source)
+            };
+            items.push((name, item.expr.clone()));
         }
         let aggregating = items.iter().any(|(_, e)| contains_aggregate(e))
             || p.order_by.iter().any(|s| contains_aggregate(&s.expr));
@@ -57,18 +72,18 @@ impl Compiler<'_> {
         let saved_substitutions = self.substitutions.len();
         if aggregating {
             let mut keys = Vec::new();
+            let mut key_exprs = Vec::new();
             let mut group_scope = Scope::default();
-            for (name, e) in &items {
+            for (_, e) in &items {
                 if contains_aggregate(e) {
                     continue;
                 }
                 let slot = self.new_slot();
                 keys.push((slot, self.expr(e, scope)?));
-                self.substitutions.push((e.clone(), slot));
+                key_exprs.push((e.clone(), slot));
                 if let Some(v) = e.as_variable() {
                     group_scope.bind(v, slot);
                 }
-                let _ = name;
             }
             let mut calls = Vec::new();
             for (_, e) in &items {
@@ -78,6 +93,7 @@ impl Compiler<'_> {
                 aggregate_calls(&s.expr, &mut calls);
             }
             let mut aggregates = Vec::new();
+            let mut aggregate_exprs = Vec::new();
             for call in calls {
                 let slot = self.new_slot();
                 let spec = match &call.kind {
@@ -86,20 +102,32 @@ impl Compiler<'_> {
                         distinct: false,
                         args: Vec::new(),
                     },
-                    ExprKind::FunctionCall(f) => AggregateSpec {
-                        name: f.name.full_name().to_ascii_lowercase().into(),
-                        distinct: f.distinct,
-                        args: f
-                            .args
-                            .iter()
-                            .map(|a| self.expr(a, scope))
-                            .collect::<R<Vec<_>>>()?,
-                    },
+                    ExprKind::FunctionCall(f) => {
+                        if f.args.iter().any(calls_rand) {
+                            return Err(compile_error(
+                                QueryErrorKind::Syntax,
+                                Some(ErrorDetail::NonConstantExpression),
+                                "Can't use non-deterministic (random) functions inside of aggregate functions",
+                                call.span.start,
+                            ));
+                        }
+                        AggregateSpec {
+                            name: f.name.full_name().to_ascii_lowercase().into(),
+                            distinct: f.distinct,
+                            args: f
+                                .args
+                                .iter()
+                                .map(|a| self.expr(a, scope))
+                                .collect::<R<Vec<_>>>()?,
+                        }
+                    }
                     _ => continue,
                 };
                 aggregates.push((slot, spec));
-                self.substitutions.push((call, slot));
+                aggregate_exprs.push((call, slot));
             }
+            self.substitutions.extend(key_exprs);
+            self.substitutions.extend(aggregate_exprs);
             ops.push(Operator::Aggregate { keys, aggregates });
             let mut project = Vec::new();
             for (_, e) in &items {
@@ -163,15 +191,33 @@ impl Compiler<'_> {
             ops.push(Operator::Skip(self.expr(skip, &empty)?));
         }
         if let Some(limit) = &p.limit {
-            ops.push(Operator::Limit(self.expr(limit, &empty)?));
+            ops.push(Operator::Limit {
+                amount: self.expr(limit, &empty)?,
+                drain: self.drain_limits,
+            });
+        }
+        if let Some(pred) = predicate {
+            // WITH ... WHERE sees the projected names and, without
+            // aggregation, the variables from before the WITH.
+            let filter = self.expr(pred, &order_scope)?;
+            ops.push(Operator::Filter(filter));
         }
         ops.push(Operator::Select {
             slots: item_slots.clone(),
         });
         self.width = items.len();
         let mut new_scope = Scope::default();
-        for (i, (name, _)) in items.iter().enumerate() {
+        for (i, (name, e)) in items.iter().enumerate() {
             new_scope.bind(name, i);
+            let literal_scalar = match &e.kind {
+                ExprKind::Literal(l) => !matches!(l, ast::Literal::Null),
+                ExprKind::List(_) => true,
+                ExprKind::Variable(v) => scope.is_scalar(v),
+                _ => false,
+            };
+            if literal_scalar {
+                new_scope.mark_scalar(name);
+            }
         }
         if let Some(columns) = columns {
             *columns = items
@@ -179,10 +225,6 @@ impl Compiler<'_> {
                 .enumerate()
                 .map(|(i, (n, _))| (n.clone(), i))
                 .collect();
-        }
-        if let Some(pred) = predicate {
-            let filter = self.expr(pred, &new_scope)?;
-            ops.push(Operator::Filter(filter));
         }
         Ok(new_scope)
     }

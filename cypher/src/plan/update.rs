@@ -25,6 +25,24 @@ pub(crate) fn procedure_outputs(name: &str) -> Option<&'static [&'static str]> {
     })
 }
 
+/// Whether a literal argument fits a declared procedure input type
+/// (non-literals are checked when the procedure runs).
+fn literal_fits(arg: &ast::Expr, declared: &str) -> bool {
+    let ExprKind::Literal(lit) = &arg.kind else {
+        return true;
+    };
+    let declared = declared.trim_end_matches('?').to_ascii_uppercase();
+    match lit {
+        ast::Literal::Null => true,
+        ast::Literal::Boolean(_) => matches!(declared.as_str(), "BOOLEAN" | "ANY"),
+        ast::Literal::Integer(_) => {
+            matches!(declared.as_str(), "INTEGER" | "FLOAT" | "NUMBER" | "ANY")
+        }
+        ast::Literal::Float(_) => matches!(declared.as_str(), "FLOAT" | "NUMBER" | "ANY"),
+        ast::Literal::String(_) => matches!(declared.as_str(), "STRING" | "ANY"),
+    }
+}
+
 impl Compiler<'_> {
     /// The nodes and relationships of a CREATE (or the create half of a
     /// MERGE). New variables are bound in `scope`.
@@ -283,6 +301,18 @@ impl Compiler<'_> {
                         c.span.start,
                     ));
                 }
+                if let Some(spec) = self.procedures.and_then(|p| p.get(&lower)) {
+                    for (arg, declared) in args.iter().zip(&spec.input_types) {
+                        if !literal_fits(arg, declared) {
+                            return Err(compile_error(
+                                QueryErrorKind::Syntax,
+                                Some(ErrorDetail::InvalidArgumentType),
+                                format!("Type mismatch: `{name}` expects {declared}"),
+                                arg.span.start,
+                            ));
+                        }
+                    }
+                }
                 args.iter()
                     .map(|a| self.expr(a, scope))
                     .collect::<R<Vec<_>>>()?
@@ -322,44 +352,42 @@ impl Compiler<'_> {
         let mut yields = Vec::new();
         let mut columns = Vec::new();
         match &c.yields {
-            Some(y) => {
-                match &y.items {
-                    Some(items) => {
-                        let mut seen = BTreeSet::new();
-                        for item in items {
-                            if !outputs.iter().any(|o| o == &item.field) {
-                                return Err(compile_error(
-                                    QueryErrorKind::Syntax,
-                                    Some(ErrorDetail::UndefinedVariable),
-                                    format!("Unknown procedure output: `{}`", item.field),
-                                    item.span.start,
-                                ));
-                            }
-                            let var = item.variable().to_string();
-                            if !seen.insert(var.clone()) || scope.get(&var).is_some() {
-                                return Err(compile_error(
-                                    QueryErrorKind::Syntax,
-                                    Some(ErrorDetail::VariableAlreadyBound),
-                                    format!("Variable `{var}` already declared"),
-                                    item.span.start,
-                                ));
-                            }
-                            let slot = self.new_slot();
-                            scope.bind(&var, slot);
-                            yields.push((item.field.clone(), slot));
-                            columns.push((var, slot));
+            Some(y) => match &y.items {
+                Some(items) => {
+                    let mut seen = BTreeSet::new();
+                    for item in items {
+                        if !outputs.iter().any(|o| o == &item.field) {
+                            return Err(compile_error(
+                                QueryErrorKind::Syntax,
+                                Some(ErrorDetail::UndefinedVariable),
+                                format!("Unknown procedure output: `{}`", item.field),
+                                item.span.start,
+                            ));
                         }
-                    }
-                    None => {
-                        for o in &outputs {
-                            let slot = self.new_slot();
-                            scope.bind(o, slot);
-                            yields.push((o.clone(), slot));
-                            columns.push((o.clone(), slot));
+                        let var = item.variable().to_string();
+                        if !seen.insert(var.clone()) || scope.get(&var).is_some() {
+                            return Err(compile_error(
+                                QueryErrorKind::Syntax,
+                                Some(ErrorDetail::VariableAlreadyBound),
+                                format!("Variable `{var}` already declared"),
+                                item.span.start,
+                            ));
                         }
+                        let slot = self.new_slot();
+                        scope.bind(&var, slot);
+                        yields.push((item.field.clone(), slot));
+                        columns.push((var, slot));
                     }
                 }
-            }
+                None => {
+                    for o in &outputs {
+                        let slot = self.new_slot();
+                        scope.bind(o, slot);
+                        yields.push((o.clone(), slot));
+                        columns.push((o.clone(), slot));
+                    }
+                }
+            },
             None => {
                 for o in &outputs {
                     let slot = self.new_slot();

@@ -73,7 +73,10 @@ fn node_value(output: Option<&QueryOutput>, id: NodeId) -> TckNode {
     }
 }
 
-fn rel_value(output: Option<&QueryOutput>, id: RelId) -> (TckRelationship, Option<(NodeId, NodeId)>) {
+fn rel_value(
+    output: Option<&QueryOutput>,
+    id: RelId,
+) -> (TckRelationship, Option<(NodeId, NodeId)>) {
     let Some(view) = output.and_then(|o| o.relationship(id)) else {
         return (TckRelationship::default(), None);
     };
@@ -110,7 +113,11 @@ pub fn from_cypher(v: &CypherValue, output: Option<&QueryOutput>) -> TckValue {
         CypherValue::Node(id) => TckValue::Node(node_value(output, *id)),
         CypherValue::Relationship(id) => TckValue::Relationship(rel_value(output, *id).0),
         CypherValue::Path(p) => {
-            let start = p.nodes.first().map(|n| node_value(output, *n)).unwrap_or_default();
+            let start = p
+                .nodes
+                .first()
+                .map(|n| node_value(output, *n))
+                .unwrap_or_default();
             let mut steps = Vec::new();
             for (i, rel) in p.relationships.iter().enumerate() {
                 let (relationship, ends) = rel_value(output, *rel);
@@ -162,7 +169,8 @@ impl TckGraph for CareGraphTckGraph {
             procedures: Some(Arc::new(self.procedures.clone())),
             ..QueryOptions::default()
         };
-        let output = cypher::execute(&self.db, query, &params, &options).map_err(|e| tck_error(&e))?;
+        let output =
+            cypher::execute(&self.db, query, &params, &options).map_err(|e| tck_error(&e))?;
         let rows = output
             .rows
             .iter()
@@ -178,6 +186,7 @@ impl TckGraph for CareGraphTckGraph {
         self.procedures.register(TableProcedure {
             name: procedure.name.clone(),
             inputs: procedure.inputs.iter().map(|(n, _)| n.clone()).collect(),
+            input_types: procedure.inputs.iter().map(|(_, t)| t.clone()).collect(),
             outputs: procedure.outputs.iter().map(|(n, _)| n.clone()).collect(),
             rows: procedure
                 .rows
