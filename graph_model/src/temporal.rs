@@ -321,7 +321,10 @@ mod tests {
         assert_eq!(d(0, 0, -60, -1_000_000).to_string(), "PT-1M-0.001S");
         assert_eq!(d(0, 0, 10, 500_000_000).to_string(), "PT10.5S");
         assert_eq!(d(0, 0, 0, -500_000_000).to_string(), "PT-0.5S");
-        assert_eq!(d(0, 0, -86_400, 100_000_000).to_string(), "PT-23H-59M-59.9S");
+        assert_eq!(
+            d(0, 0, -86_400, 100_000_000).to_string(),
+            "PT-23H-59M-59.9S"
+        );
         assert_eq!(d(0, 0, -1, 0).seconds(), -1);
         assert_eq!(d(0, 0, 0, -1).nanos(), 999_999_999);
     }
