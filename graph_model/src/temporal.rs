@@ -61,7 +61,11 @@ pub struct ZonedDateTime {
 /// nor a day of seconds). Nanoseconds are normalized into `0..10^9`, the
 /// seconds carrying the sign (`-0.5` seconds is `-1` second and
 /// `500_000_000` nanoseconds), as Neo4j does.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+///
+/// Durations order as Neo4j sorts them: by their average length (a month
+/// being 2,629,746 seconds, a day 86,400), then by nanoseconds, months, days
+/// and seconds, so that only identical durations compare equal.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
 pub struct DurationValue {
     months: i64,
     days: i64,
@@ -114,6 +118,36 @@ impl DurationValue {
     /// Seconds and nanoseconds as one count of nanoseconds.
     pub fn total_nanos(&self) -> i128 {
         i128::from(self.seconds) * i128::from(NANOS_PER_SECOND) + i128::from(self.nanos)
+    }
+}
+
+/// Seconds in an average Gregorian month (365.2425 days / 12).
+pub const AVG_SECONDS_PER_MONTH: i64 = 2_629_746;
+
+impl DurationValue {
+    /// The length in seconds with a month counted as
+    /// [`AVG_SECONDS_PER_MONTH`] and a day as [`SECONDS_PER_DAY`].
+    pub fn average_seconds(&self) -> i128 {
+        i128::from(self.seconds)
+            + i128::from(self.days) * i128::from(SECONDS_PER_DAY)
+            + i128::from(self.months) * i128::from(AVG_SECONDS_PER_MONTH)
+    }
+}
+
+impl Ord for DurationValue {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.average_seconds()
+            .cmp(&other.average_seconds())
+            .then(self.nanos.cmp(&other.nanos))
+            .then(self.months.cmp(&other.months))
+            .then(self.days.cmp(&other.days))
+            .then(self.seconds.cmp(&other.seconds))
+    }
+}
+
+impl PartialOrd for DurationValue {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
     }
 }
 
@@ -327,5 +361,16 @@ mod tests {
         );
         assert_eq!(d(0, 0, -1, 0).seconds(), -1);
         assert_eq!(d(0, 0, 0, -1).nanos(), 999_999_999);
+    }
+
+    #[test]
+    fn durations_order_by_average_length() {
+        let d = |m, d, s| DurationValue::new(m, d, s, 0).expect("in range");
+        // One month is longer than 30 days, shorter than 31.
+        assert!(d(1, 0, 0) > d(0, 30, 0));
+        assert!(d(1, 0, 0) < d(0, 31, 0));
+        // Same length, different parts: still ordered, never equal.
+        assert_ne!(d(0, 1, 0).cmp(&d(0, 0, 86_400)), std::cmp::Ordering::Equal);
+        assert!(d(0, 0, -1) < DurationValue::ZERO);
     }
 }
