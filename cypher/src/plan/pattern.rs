@@ -136,7 +136,18 @@ impl Compiler<'_> {
         scope: &mut Scope,
         shortest: bool,
     ) -> R<PatternPlan> {
-        let _ = shortest;
+        if !shortest {
+            if let Some(part) = parts.iter().find(|p| p.element.shortest.is_some()) {
+                return Err(super::compile_error(
+                    crate::error::QueryErrorKind::SemanticError,
+                    None,
+                    "shortestPath / allShortestPaths inside MATCH is not supported yet; \
+                     bind both ends and use it as an expression, e.g. \
+                     MATCH (a {id: 1}), (b {id: 2}) RETURN shortestPath((a)-[*]-(b))",
+                    part.span.start,
+                ));
+            }
+        }
         let mut nodes: Vec<PNode> = Vec::new();
         let mut rels: Vec<PRel<'_>> = Vec::new();
         let mut conjunct_exprs = Vec::new();
