@@ -299,6 +299,13 @@ fn operator_name(op: &Operator) -> String {
                     }
                     MatchStep::Filter(_) => "Filter".into(),
                     MatchStep::BuildPath { .. } => "ProjectPath".into(),
+                    MatchStep::Shortest { all, .. } => {
+                        if *all {
+                            "AllShortestPaths".into()
+                        } else {
+                            "ShortestPath".into()
+                        }
+                    }
                 })
                 .collect();
             let name = if *optional { "OptionalMatch" } else { "Match" };

@@ -20,7 +20,10 @@ fn single(db: &Database, query: &str) -> CypherValue {
 }
 
 fn numbers(db: &Database, n: i64) {
-    run(db, &format!("UNWIND range(1, {n}) AS i CREATE (:Number {{value: i}})"));
+    run(
+        db,
+        &format!("UNWIND range(1, {n}) AS i CREATE (:Number {{value: i}})"),
+    );
 }
 
 #[test]
@@ -35,17 +38,29 @@ fn a_failing_write_query_changes_nothing() {
         &QueryOptions::default(),
     )
     .expect_err("division by zero");
-    assert_eq!(err.status_code(), "Neo.ClientError.Statement.ArithmeticError");
     assert_eq!(
-        single(&db, "MATCH (n:Number) WHERE n.inverse IS NOT NULL RETURN count(n)"),
+        err.status_code(),
+        "Neo.ClientError.Statement.ArithmeticError"
+    );
+    assert_eq!(
+        single(
+            &db,
+            "MATCH (n:Number) WHERE n.inverse IS NOT NULL RETURN count(n)"
+        ),
         CypherValue::Integer(0)
     );
-    assert_eq!(single(&db, "MATCH (a:Audit) RETURN count(a)"), CypherValue::Integer(0));
+    assert_eq!(
+        single(&db, "MATCH (a:Audit) RETURN count(a)"),
+        CypherValue::Integer(0)
+    );
     // A query that succeeds commits all of its changes at once.
     let out = run(&db, "MATCH (n:Number) SET n.seen = true CREATE (:Audit)");
     assert_eq!(out.stats.properties_set, 3);
     assert_eq!(out.stats.nodes_created, 3);
-    assert_eq!(single(&db, "MATCH (a:Audit) RETURN count(a)"), CypherValue::Integer(3));
+    assert_eq!(
+        single(&db, "MATCH (a:Audit) RETURN count(a)"),
+        CypherValue::Integer(3)
+    );
 }
 
 #[test]
@@ -60,9 +75,17 @@ fn read_only_mode_refuses_writes_before_running_them() {
         .expect_err("writes are refused");
     assert_eq!(err.status_code(), "Neo.ClientError.Statement.AccessMode");
     assert!(err.is_compile_time());
-    assert_eq!(single(&db, "MATCH (n) RETURN count(n)"), CypherValue::Integer(2));
-    let out = execute(&db, "MATCH (n) RETURN count(n) AS c", &Params::new(), &options)
-        .expect("reads are allowed");
+    assert_eq!(
+        single(&db, "MATCH (n) RETURN count(n)"),
+        CypherValue::Integer(2)
+    );
+    let out = execute(
+        &db,
+        "MATCH (n) RETURN count(n) AS c",
+        &Params::new(),
+        &options,
+    )
+    .expect("reads are allowed");
     assert_eq!(out.rows, vec![vec![CypherValue::Integer(2)]]);
 }
 
@@ -86,9 +109,15 @@ fn a_query_past_its_time_limit_stops_with_a_clear_error() {
         err.as_query().map(|q| q.kind),
         Some(QueryErrorKind::Timeout)
     );
-    assert_eq!(err.status_code(), "Neo.ClientError.Transaction.TransactionTimedOut");
+    assert_eq!(
+        err.status_code(),
+        "Neo.ClientError.Transaction.TransactionTimedOut"
+    );
     // The database is fine afterwards.
-    assert_eq!(single(&db, "MATCH (n) RETURN count(n)"), CypherValue::Integer(300));
+    assert_eq!(
+        single(&db, "MATCH (n) RETURN count(n)"),
+        CypherValue::Integer(300)
+    );
 }
 
 #[test]
@@ -100,9 +129,17 @@ fn a_cancelled_query_stops() {
         cancel: Some(cancel),
         ..QueryOptions::default()
     };
-    let err = execute(&db, "MATCH (a), (b) RETURN count(*)", &Params::new(), &options)
-        .expect_err("the query is cancelled");
-    assert_eq!(err.as_query().map(|q| q.kind), Some(QueryErrorKind::Cancelled));
+    let err = execute(
+        &db,
+        "MATCH (a), (b) RETURN count(*)",
+        &Params::new(),
+        &options,
+    )
+    .expect_err("the query is cancelled");
+    assert_eq!(
+        err.as_query().map(|q| q.kind),
+        Some(QueryErrorKind::Cancelled)
+    );
 }
 
 #[test]
@@ -120,7 +157,10 @@ fn the_row_budget_stops_queries_that_hold_too_much() {
         &options,
     )
     .expect_err("10,000 rows to sort exceed a budget of 1,000");
-    assert_eq!(err.as_query().map(|q| q.kind), Some(QueryErrorKind::MemoryLimit));
+    assert_eq!(
+        err.as_query().map(|q| q.kind),
+        Some(QueryErrorKind::MemoryLimit)
+    );
     // Streaming the same rows with LIMIT holds few of them.
     let out = execute(
         &db,
@@ -166,7 +206,10 @@ fn key_lookups_use_the_unique_index() {
     ] {
         let out = execute(&db, query, &params, &QueryOptions::default()).expect("explain");
         let plan = out.plan.expect("EXPLAIN returns the plan").to_string();
-        assert!(plan.contains("NodeIndexSeek(:Patient.id)"), "{query}:\n{plan}");
+        assert!(
+            plan.contains("NodeIndexSeek(:Patient.id)"),
+            "{query}:\n{plan}"
+        );
         assert!(out.rows.is_empty(), "EXPLAIN does not run the query");
     }
     let out = execute(
@@ -182,14 +225,65 @@ fn key_lookups_use_the_unique_index() {
 #[test]
 fn errors_carry_status_codes_and_positions() {
     let db = Database::in_memory();
-    let err = execute(&db, "MATCH (n RETURN n", &Params::new(), &QueryOptions::default())
-        .expect_err("syntax error");
+    let err = execute(
+        &db,
+        "MATCH (n RETURN n",
+        &Params::new(),
+        &QueryOptions::default(),
+    )
+    .expect_err("syntax error");
     assert_eq!(err.status_code(), "Neo.ClientError.Statement.SyntaxError");
     assert_eq!(err.as_syntax().map(|s| (s.line, s.column)), Some((1, 10)));
-    let err = execute(&db, "RETURN $missing", &Params::new(), &QueryOptions::default())
-        .expect_err("missing parameter");
-    assert_eq!(err.status_code(), "Neo.ClientError.Statement.ParameterMissing");
-    let err = execute(&db, "RETURN 1 + 'a' - 1", &Params::new(), &QueryOptions::default())
-        .expect_err("type error");
+    let err = execute(
+        &db,
+        "RETURN $missing",
+        &Params::new(),
+        &QueryOptions::default(),
+    )
+    .expect_err("missing parameter");
+    assert_eq!(
+        err.status_code(),
+        "Neo.ClientError.Statement.ParameterMissing"
+    );
+    let err = execute(
+        &db,
+        "RETURN 1 + 'a' - 1",
+        &Params::new(),
+        &QueryOptions::default(),
+    )
+    .expect_err("type error");
     assert_eq!(err.status_code(), "Neo.ClientError.Statement.TypeError");
+}
+
+#[test]
+fn shortest_paths_between_bound_nodes() {
+    let db = Database::in_memory();
+    run(
+        &db,
+        "CREATE (a:A)-[:T]->(:X)-[:T]->(c:C), (a)-[:T]->(:Y)-[:T]->(c), (a)-[:T]->(:Z)-[:T]->(:W)-[:T]->(c)",
+    );
+    let out = run(
+        &db,
+        "MATCH (a:A), (c:C), p = allShortestPaths((a)-[*]->(c)) \
+         RETURN [n IN nodes(p) | labels(n)[0]] AS via ORDER BY via",
+    );
+    let via: Vec<CypherValue> = out.rows.into_iter().map(|mut r| r.remove(0)).collect();
+    let expected =
+        |mid: &str| CypherValue::list(["A", mid, "C"].into_iter().map(CypherValue::from));
+    assert_eq!(via, vec![expected("X"), expected("Y")]);
+    assert_eq!(
+        single(
+            &db,
+            "MATCH (a:A), (c:C) RETURN length(shortestPath((a)-[*]-(c)))"
+        ),
+        CypherValue::Integer(2)
+    );
+    let err = execute(
+        &db,
+        "MATCH p = shortestPath((a:A)-[*]-(c:C)) RETURN p",
+        &Params::new(),
+        &QueryOptions::default(),
+    )
+    .expect_err("unbound ends are refused");
+    assert!(err.to_string().contains("both end nodes bound"), "{err}");
 }

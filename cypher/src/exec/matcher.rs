@@ -42,6 +42,8 @@ enum Candidates {
     Expansions(Vec<(RelId, NodeId)>, usize),
     /// Variable-length expansions.
     Paths(Vec<(Vec<RelId>, NodeId)>, usize),
+    /// Shortest paths.
+    Shortest(Vec<Path>, usize),
 }
 
 struct Level {
@@ -283,6 +285,13 @@ impl Matcher {
             MatchStep::Expand(expand) => {
                 level.candidates = expand_candidates(expand, row, ctx)?;
             }
+            MatchStep::Shortest { expand, all, .. } => {
+                let paths = match (get(row, expand.from), get(row, expand.to)) {
+                    (V::Node(from), V::Node(to)) => shortest_paths(expand, *from, *to, *all, ctx)?,
+                    _ => Vec::new(),
+                };
+                level.candidates = Candidates::Shortest(paths, 0);
+            }
         }
         Ok(level)
     }
@@ -403,6 +412,28 @@ fn advance(
                 V::List(rels.into_iter().map(V::Relationship).collect()),
             );
             set(row, expand.to, V::Node(other));
+            Ok(true)
+        }
+        (Candidates::Shortest(list, pos), MatchStep::Shortest { expand, path, .. }) => {
+            if *pos >= list.len() {
+                return Ok(false);
+            }
+            let found = std::mem::replace(&mut list[*pos], Path::single(NodeId(0)));
+            *pos += 1;
+            set(
+                row,
+                expand.rel,
+                V::List(
+                    found
+                        .relationships
+                        .iter()
+                        .map(|r| V::Relationship(*r))
+                        .collect(),
+                ),
+            );
+            if let Some(slot) = path {
+                set(row, *slot, V::Path(Arc::new(found)));
+            }
             Ok(true)
         }
         _ => Err(QueryError::new(
@@ -641,8 +672,8 @@ pub(crate) fn sub_pattern_collect(
     Ok(out)
 }
 
-/// `shortestPath` / `allShortestPaths` between two bound nodes: a
-/// breadth-first search that keeps every predecessor on a shortest path.
+/// `shortestPath` / `allShortestPaths` as an expression between two bound
+/// nodes.
 pub(crate) fn shortest_path(
     sub: &SubPattern,
     all: bool,
@@ -658,12 +689,30 @@ pub(crate) fn shortest_path(
     let (V::Node(from), V::Node(to)) = (get(row, expand.from), get(row, expand.to)) else {
         return Ok(V::Null);
     };
-    let (from, to) = (*from, *to);
+    let paths = shortest_paths(expand, *from, *to, all, ctx)?;
+    Ok(if all {
+        V::List(paths.into_iter().map(|p| V::Path(Arc::new(p))).collect())
+    } else {
+        paths
+            .into_iter()
+            .next()
+            .map_or(V::Null, |p| V::Path(Arc::new(p)))
+    })
+}
+
+/// The shortest paths from `from` to `to` (one, or all of that length): a
+/// breadth-first search that keeps every predecessor on a shortest path.
+pub(crate) fn shortest_paths(
+    expand: &Expand,
+    from: NodeId,
+    to: NodeId,
+    all: bool,
+    ctx: &Ctx<'_, '_>,
+) -> ExecResult<Vec<Path>> {
     let state = ctx.state();
     let types = resolve_types(state, &expand.types);
     let direction = graph_direction(expand.direction);
     let (min, max) = expand.var_length.unwrap_or((1, Some(1)));
-    // BFS layers: node → (rel, previous node) predecessors.
     let mut preds: std::collections::HashMap<NodeId, Vec<(RelId, NodeId)>> =
         std::collections::HashMap::new();
     let mut seen: HashSet<NodeId> = HashSet::from([from]);
@@ -693,16 +742,12 @@ pub(crate) fn shortest_path(
         frontier.extend(next_layer);
     }
     if !found {
-        return Ok(if all {
-            V::List(Vec::new().into())
-        } else {
-            V::Null
-        });
+        return Ok(Vec::new());
     }
     // Walk predecessors back from `to`.
-    let mut paths: Vec<(Vec<NodeId>, Vec<RelId>)> = vec![(vec![to], Vec::new())];
+    let mut partial: Vec<(Vec<NodeId>, Vec<RelId>)> = vec![(vec![to], Vec::new())];
     let mut complete = Vec::new();
-    while let Some((nodes, rels)) = paths.pop() {
+    while let Some((nodes, rels)) = partial.pop() {
         let Some(&head) = nodes.last() else { continue };
         if head == from {
             complete.push((nodes, rels));
@@ -717,21 +762,19 @@ pub(crate) fn shortest_path(
                 let mut r = rels.clone();
                 n.push(*prev);
                 r.push(*rel);
-                paths.push((n, r));
+                partial.push((n, r));
             }
         }
     }
-    let to_value = |(mut nodes, mut rels): (Vec<NodeId>, Vec<RelId>)| {
-        nodes.reverse();
-        rels.reverse();
-        V::Path(Arc::new(Path {
-            nodes,
-            relationships: rels,
-        }))
-    };
-    Ok(if all {
-        V::List(complete.into_iter().map(to_value).collect())
-    } else {
-        complete.into_iter().next().map_or(V::Null, to_value)
-    })
+    Ok(complete
+        .into_iter()
+        .map(|(mut nodes, mut relationships)| {
+            nodes.reverse();
+            relationships.reverse();
+            Path {
+                nodes,
+                relationships,
+            }
+        })
+        .collect())
 }

@@ -202,6 +202,13 @@ pub(crate) enum MatchStep {
     Filter(Expr),
     /// Build a path value into `slot`.
     BuildPath { slot: Slot, parts: Vec<PathPart> },
+    /// Bind each shortest path between two bound nodes (one, or all of
+    /// them): the relationship list into `expand.rel`, the path into `path`.
+    Shortest {
+        expand: Box<Expand>,
+        path: Option<Slot>,
+        all: bool,
+    },
 }
 
 /// The pieces of a named path.

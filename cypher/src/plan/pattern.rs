@@ -136,18 +136,11 @@ impl Compiler<'_> {
         scope: &mut Scope,
         shortest: bool,
     ) -> R<PatternPlan> {
-        if !shortest {
-            if let Some(part) = parts.iter().find(|p| p.element.shortest.is_some()) {
-                return Err(super::compile_error(
-                    crate::error::QueryErrorKind::SemanticError,
-                    None,
-                    "shortestPath / allShortestPaths inside MATCH is not supported yet; \
-                     bind both ends and use it as an expression, e.g. \
-                     MATCH (a {id: 1}), (b {id: 2}) RETURN shortestPath((a)-[*]-(b))",
-                    part.span.start,
-                ));
-            }
-        }
+        // `shortestPath(...)` parts of a MATCH are planned after the others:
+        // their two end nodes must be bound by then.
+        let (shortest_parts, parts): (Vec<&ast::PatternPart>, Vec<&ast::PatternPart>) = parts
+            .iter()
+            .partition(|p| !shortest && p.element.shortest.is_some());
         let mut nodes: Vec<PNode> = Vec::new();
         let mut rels: Vec<PRel<'_>> = Vec::new();
         let mut conjunct_exprs = Vec::new();
@@ -156,7 +149,7 @@ impl Compiler<'_> {
         let mut part_of_node: Vec<usize> = Vec::new();
         let mut hidden = 0usize;
 
-        for (part_index, part) in parts.iter().enumerate() {
+        for (part_index, part) in parts.iter().copied().enumerate() {
             let mut path_parts = Vec::new();
             let mut previous: Option<usize> = None;
             let element = &part.element;
@@ -399,6 +392,13 @@ impl Compiler<'_> {
             }
             self.place_filters(&mut conjuncts, &bound_names, scope, &mut steps)?;
         }
+        for part in shortest_parts {
+            steps.push(self.shortest_step(part, scope)?);
+            for (name, _) in scope.entries() {
+                bound_names.insert(name.to_string());
+            }
+            self.place_filters(&mut conjuncts, &bound_names, scope, &mut steps)?;
+        }
         // Whatever is left (it reads variables bound inside itself).
         for c in &mut conjuncts {
             if !c.placed {
@@ -407,6 +407,69 @@ impl Compiler<'_> {
             }
         }
         Ok(PatternPlan { steps, binds })
+    }
+
+    /// A `p = shortestPath((a)-[r*]-(b))` part between two bound nodes.
+    fn shortest_step(&mut self, part: &ast::PatternPart, scope: &mut Scope) -> R<MatchStep> {
+        let element = &part.element;
+        let unsupported = |message: &str| {
+            super::compile_error(
+                crate::error::QueryErrorKind::SemanticError,
+                None,
+                message.to_string(),
+                part.span.start,
+            )
+        };
+        if element.steps.len() != 1 {
+            return Err(unsupported(
+                "shortestPath needs a pattern of one relationship between two nodes",
+            ));
+        }
+        let end_slot =
+            |node: &ast::NodePattern| node.variable.as_ref().and_then(|v| scope.get(&v.name));
+        let (Some(from), Some(to)) = (end_slot(&element.start), end_slot(&element.steps[0].node))
+        else {
+            return Err(unsupported(
+                "shortestPath inside MATCH needs both end nodes bound by the other patterns of the MATCH or an earlier clause",
+            ));
+        };
+        let rel = &element.steps[0].relationship;
+        let rel_slot = self.new_slot();
+        if let Some(v) = &rel.variable {
+            scope.bind(&v.name, rel_slot);
+        }
+        let path_slot = part.variable.as_ref().map(|v| {
+            let slot = self.new_slot();
+            scope.bind(&v.name, slot);
+            slot
+        });
+        let direction = match rel.direction {
+            Direction::Outgoing => ExpandDirection::Outgoing,
+            Direction::Incoming => ExpandDirection::Incoming,
+            Direction::Undirected | Direction::Both => ExpandDirection::Both,
+        };
+        Ok(MatchStep::Shortest {
+            expand: Box::new(Expand {
+                from,
+                rel: rel_slot,
+                to,
+                direction,
+                types: rel.types.iter().map(|t| t.as_str().into()).collect(),
+                rel_properties: Vec::new(),
+                rel_property_map: None,
+                var_length: Some(
+                    rel.length
+                        .map_or((1, Some(1)), |l| (l.min.unwrap_or(1), l.max)),
+                ),
+                to_bound: true,
+                to_check: NodeCheck::default(),
+                distinct_from: Vec::new(),
+                rel_bound: false,
+                reversed: false,
+            }),
+            path: path_slot,
+            all: element.shortest == Some(ast::ShortestPath::All),
+        })
     }
 
     fn place_filters(
