@@ -106,7 +106,7 @@ pub enum CypherType {
     Relationship,
     /// Path
     Path,
-    /// Date, Time, DateTime, LocalTime, LocalDateTime or Duration
+    /// `Date`, `Time`, `DateTime`, `LocalTime`, `LocalDateTime` or `Duration`
     Temporal,
 }
 
@@ -600,7 +600,7 @@ mod tests {
 
     #[test]
     fn global_order_puts_null_last_and_nan_after_numbers() {
-        let mut values = vec![
+        let mut values = [
             CypherValue::Null,
             CypherValue::Float(f64::NAN),
             2i64.into(),

@@ -435,21 +435,18 @@ fn overflow() -> QueryError {
     QueryError::arithmetic(ErrorDetail::ArithmeticOverflow, "integer overflow")
 }
 
-fn temporal_op(
-    f: fn(
-        &graph_model::Value,
-        &graph_model::Value,
-    ) -> Option<Result<graph_model::Value, QueryError>>,
-    l: &V,
-    r: &V,
-) -> Option<ExecResult<V>> {
-    let a = l.to_property()?;
-    let b = r.to_property()?;
-    f(&a, &b).map(|res| res.map(|v| V::from_property(&v)))
+/// A temporal operator of [`crate::temporal`].
+type TemporalOperator =
+    fn(&graph_model::Value, &graph_model::Value) -> Option<Result<graph_model::Value, QueryError>>;
+
+fn temporal_op(operator: TemporalOperator, left: &V, right: &V) -> Option<ExecResult<V>> {
+    let left = left.to_property()?;
+    let right = right.to_property()?;
+    operator(&left, &right).map(|res| res.map(|v| V::from_property(&v)))
 }
 
 /// The non-comparison binary operators.
-#[allow(clippy::too_many_lines)]
+#[allow(clippy::too_many_lines, clippy::many_single_char_names)]
 pub(crate) fn binary(op: BinaryOp, l: V, r: V) -> ExecResult<V> {
     use BinaryOp as B;
     match op {
@@ -656,7 +653,7 @@ pub(crate) fn format_float(x: f64) -> String {
     if x.is_infinite() {
         return if x > 0.0 { "Infinity" } else { "-Infinity" }.into();
     }
-    if x == x.trunc() && x.abs() < 1e15 {
+    if x.fract() == 0.0 && x.abs() < 1e15 {
         return format!("{x:.1}");
     }
     let s = format!("{x}");

@@ -68,7 +68,10 @@ fn resolve_labels(state: &GraphState, labels: &[Arc<str>]) -> Option<Vec<LabelId
     labels.iter().map(|l| state.label_id(l)).collect()
 }
 
-fn map_entries(v: V, what: &str) -> ExecResult<Option<Vec<(Arc<str>, V)>>> {
+/// Property checks: key and expected value.
+type PropertyChecks = Vec<(Arc<str>, V)>;
+
+fn map_entries(v: V, what: &str) -> ExecResult<Option<PropertyChecks>> {
     match v {
         V::Map(m) => Ok(Some(
             m.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
@@ -301,8 +304,8 @@ fn check_properties(
     check: &NodeCheck,
     row: &Row,
     ctx: &Ctx<'_, '_>,
-) -> ExecResult<Option<Vec<(Arc<str>, V)>>> {
-    let mut props: Vec<(Arc<str>, V)> = Vec::new();
+) -> ExecResult<Option<PropertyChecks>> {
+    let mut props: PropertyChecks = Vec::new();
     for (k, e) in &check.properties {
         props.push((k.clone(), eval(e, row, ctx)?));
     }

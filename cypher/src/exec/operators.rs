@@ -213,7 +213,7 @@ impl Stage for MatchStage {
                 return Ok(None);
             };
             if self.optional {
-                self.input_row = row.clone();
+                self.input_row.clone_from(&row);
             }
             self.produced = false;
             self.matcher = Some(Matcher::new(self.pattern.clone(), row));
@@ -317,6 +317,9 @@ fn new_aggregator(spec: &AggregateSpec) -> ExecResult<Box<dyn Aggregator>> {
     })
 }
 
+/// A group: its key and its aggregators.
+type Group = (Vec<V>, Vec<Box<dyn Aggregator>>);
+
 struct AggregateStage {
     input: BoxStage,
     keys: Vec<(usize, Expr)>,
@@ -327,7 +330,7 @@ struct AggregateStage {
 impl AggregateStage {
     fn run(&mut self, ctx: &mut Ctx<'_, '_>) -> ExecResult<VecDeque<Row>> {
         let mut index: HashMap<Vec<V>, usize> = HashMap::new();
-        let mut groups: Vec<(Vec<V>, Vec<Box<dyn Aggregator>>)> = Vec::new();
+        let mut groups: Vec<Group> = Vec::new();
         while let Some(row) = self.input.next(ctx)? {
             let key = self
                 .keys

@@ -684,7 +684,7 @@ impl CallStage {
                     .iter()
                     .map(|a| eval(a, row, ctx))
                     .collect::<ExecResult<Vec<_>>>()?;
-                procedure.call(&args)?
+                procedure.call(&args)
             }
         })
     }

@@ -211,15 +211,15 @@ impl Compiler<'_> {
                 }
             }
             ast::SetItem::Replace { variable, value } => SetAction::Replace {
-                target: self.variable(variable, scope)?,
+                target: Self::variable(variable, scope)?,
                 value: self.expr(value, scope)?,
             },
             ast::SetItem::Merge { variable, value } => SetAction::Merge {
-                target: self.variable(variable, scope)?,
+                target: Self::variable(variable, scope)?,
                 value: self.expr(value, scope)?,
             },
             ast::SetItem::Labels { variable, labels } => SetAction::AddLabels {
-                target: self.variable(variable, scope)?,
+                target: Self::variable(variable, scope)?,
                 labels: labels.iter().map(|l| l.as_str().into()).collect(),
             },
         })
@@ -244,13 +244,13 @@ impl Compiler<'_> {
                 }
             }
             ast::RemoveItem::Labels { variable, labels } => SetAction::RemoveLabels {
-                target: self.variable(variable, scope)?,
+                target: Self::variable(variable, scope)?,
                 labels: labels.iter().map(|l| l.as_str().into()).collect(),
             },
         })
     }
 
-    fn variable(&mut self, v: &ast::Ident, scope: &Scope) -> R<Expr> {
+    fn variable(v: &ast::Ident, scope: &Scope) -> R<Expr> {
         scope.get(&v.name).map(Expr::Slot).ok_or_else(|| {
             compile_error(
                 QueryErrorKind::Syntax,
