@@ -337,6 +337,69 @@ fn operator_name(op: &Operator) -> String {
     }
 }
 
+/// A planned statement, as the plan cache keeps it.
+struct Planned {
+    mode: Option<QueryMode>,
+    plan: QueryPlan,
+}
+
+/// Plans by query text, parameter names, index set and graph size class
+/// (a plan is re-made when the graph has grown or shrunk twofold). Plans
+/// that depend on registered procedures are not cached.
+static PLAN_CACHE: std::sync::LazyLock<moka::sync::Cache<String, Arc<Planned>>> =
+    std::sync::LazyLock::new(|| moka::sync::Cache::new(4_096));
+
+fn cache_key(query: &str, params: &Params, graph: &GraphState) -> String {
+    let mut key = String::with_capacity(query.len() + 64);
+    key.push_str(query);
+    key.push('\u{0}');
+    for name in params.keys() {
+        key.push_str(name);
+        key.push(',');
+    }
+    let _ = write!(
+        key,
+        "\u{0}{:?}\u{0}{}",
+        graph.indexes(),
+        64 - graph.node_count().leading_zeros()
+    );
+    key
+}
+
+/// Parses and plans `query`, or takes the plan from the cache.
+fn planned(
+    query: &str,
+    graph: &GraphState,
+    params: &Params,
+    options: &QueryOptions,
+) -> Result<Arc<Planned>, CypherError> {
+    let cacheable = options.procedures.is_none();
+    let key = cacheable.then(|| cache_key(query, params, graph));
+    if let Some(hit) = key.as_ref().and_then(|k| PLAN_CACHE.get(k)) {
+        return Ok(hit);
+    }
+    let statement = crate::parse(query)?;
+    let plan = compile(query, &statement.query, graph, params, options)?;
+    let planned = Arc::new(Planned {
+        mode: statement.mode,
+        plan,
+    });
+    if let Some(key) = key {
+        PLAN_CACHE.insert(key, planned.clone());
+    }
+    Ok(planned)
+}
+
+fn access_mode_error() -> CypherError {
+    QueryError::new(
+        QueryErrorKind::AccessMode,
+        None,
+        "Writing is not allowed in a read-only transaction",
+    )
+    .at_compile_time()
+    .into()
+}
+
 /// Runs one query on `db`: reads on the newest version, writes in one
 /// transaction that commits only if the whole query succeeds.
 pub fn execute(
@@ -345,22 +408,16 @@ pub fn execute(
     params: &Params,
     options: &QueryOptions,
 ) -> Result<QueryOutput, CypherError> {
-    let statement = crate::parse(query)?;
-    let writes = crate::plan::query_writes(&statement.query);
-    if writes && statement.mode != Some(QueryMode::Explain) {
+    let state = db.snapshot();
+    let planned = planned(query, &state, params, options)?;
+    if planned.plan.writes && planned.mode != Some(QueryMode::Explain) {
         if options.read_only {
-            return Err(QueryError::new(
-                QueryErrorKind::AccessMode,
-                None,
-                "Writing is not allowed in a read-only transaction",
-            )
-            .at_compile_time()
-            .into());
+            return Err(access_mode_error());
         }
+        drop(state);
         let txn = db.begin_write();
-        let plan = compile(query, &statement.query, txn.view(), params, options)?;
         let graph = GraphAccess::Write(Box::new(txn));
-        let (mut output, graph) = run(&plan, statement.mode, graph, params, options)?;
+        let (mut output, graph) = run(&planned.plan, planned.mode, graph, params, options)?;
         let GraphAccess::Write(txn) = graph else {
             unreachable!("a write query runs in a write transaction")
         };
@@ -369,8 +426,14 @@ pub fn execute(
         output.graph = db.snapshot();
         return Ok(output);
     }
-    let state = db.snapshot();
-    execute_on(state, query, params, options)
+    run(
+        &planned.plan,
+        planned.mode,
+        GraphAccess::Read(state),
+        params,
+        options,
+    )
+    .map(|(output, _)| output)
 }
 
 /// Runs a read-only query on one graph version.
@@ -380,20 +443,13 @@ pub fn execute_on(
     params: &Params,
     options: &QueryOptions,
 ) -> Result<QueryOutput, CypherError> {
-    let statement = crate::parse(query)?;
-    if crate::plan::query_writes(&statement.query) && statement.mode != Some(QueryMode::Explain) {
-        return Err(QueryError::new(
-            QueryErrorKind::AccessMode,
-            None,
-            "Writing is not allowed in a read-only transaction",
-        )
-        .at_compile_time()
-        .into());
+    let planned = planned(query, &state, params, options)?;
+    if planned.plan.writes && planned.mode != Some(QueryMode::Explain) {
+        return Err(access_mode_error());
     }
-    let plan = compile(query, &statement.query, &state, params, options)?;
     let (output, _) = run(
-        &plan,
-        statement.mode,
+        &planned.plan,
+        planned.mode,
         GraphAccess::Read(state),
         params,
         options,
@@ -460,7 +516,7 @@ fn run<'db>(
         profile: None,
     };
     let mut rows: Vec<Row> = Vec::new();
-    let mut seen: HashSet<Row> = HashSet::new();
+    let mut seen: hashbrown::HashSet<Row> = hashbrown::HashSet::new();
     let mut profiles = Vec::new();
     for part in &plan.parts {
         if profile {

@@ -117,6 +117,9 @@ fn node_passes(
 }
 
 fn rel_passes(state: &GraphState, rel: RelId, properties: &[(Arc<str>, V)]) -> bool {
+    if properties.is_empty() {
+        return true;
+    }
     let Some(record) = state.rel(rel) else {
         return false;
     };

@@ -1,6 +1,8 @@
 //! The reading operators, and building an operator chain from a plan.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::VecDeque;
+
+use hashbrown::{HashMap, HashSet};
 use std::sync::Arc;
 
 use crate::ast::SortOrder;
@@ -131,7 +133,7 @@ pub(crate) fn subquery_has_rows(plan: &Plan, row: &Row, ctx: &Ctx<'_, '_>) -> Ex
         deleted_nodes: ctx.deleted_nodes.clone(),
         deleted_rels: ctx.deleted_rels.clone(),
         pending_node_deletes: Vec::new(),
-        pending_set: HashSet::new(),
+        pending_set: std::collections::HashSet::new(),
         procedures: ctx.procedures,
         profile: None,
     };

@@ -6,8 +6,8 @@
 //! value (by `CypherValue` equivalence: `1` and `1.0` are one value) on
 //! once.
 
+use hashbrown::HashSet;
 use std::cmp::Ordering;
-use std::collections::HashSet;
 use std::sync::Arc;
 
 use graph_model::temporal::DurationValue;
