@@ -357,10 +357,12 @@ fn cache_key(query: &str, params: &Params, graph: &GraphState) -> String {
         key.push_str(name);
         key.push(',');
     }
+    let mut hasher = std::hash::DefaultHasher::new();
+    std::hash::Hash::hash(&graph.indexes(), &mut hasher);
     let _ = write!(
         key,
-        "\u{0}{:?}\u{0}{}",
-        graph.indexes(),
+        "\u{0}{:x}\u{0}{}",
+        std::hash::Hasher::finish(&hasher),
         64 - graph.node_count().leading_zeros()
     );
     key
@@ -477,7 +479,7 @@ fn run<'db>(
 ) -> Result<(QueryOutput, GraphAccess<'db>), CypherError> {
     // Every clock function reads one instant for the whole statement.
     let _clock = crate::temporal::freeze_clock();
-    let description = describe(plan);
+    let description = mode.map(|_| describe(plan));
     let state_after = |g: &GraphAccess<'_>| match g {
         GraphAccess::Read(s) => s.clone(),
         GraphAccess::Write(t) => Arc::new(t.view().clone()),
@@ -492,7 +494,7 @@ fn run<'db>(
                 graph: graph_state,
                 deleted_nodes: Arc::default(),
                 deleted_relationships: Arc::default(),
-                plan: Some(description),
+                plan: description,
                 writes: plan.writes,
             },
             graph,
@@ -541,7 +543,7 @@ fn run<'db>(
     }
     exec::finish_deletes(&mut ctx).map_err(CypherError::from)?;
     let mut description = description;
-    if profile {
+    if let Some(description) = description.as_mut() {
         for (part, stats) in description.parts.iter_mut().zip(&profiles) {
             let mut below = 0u64;
             for (i, op) in part.iter_mut().enumerate() {
@@ -560,7 +562,7 @@ fn run<'db>(
         graph: graph_state,
         deleted_nodes: Arc::new(std::mem::take(&mut ctx.deleted_nodes)),
         deleted_relationships: Arc::new(std::mem::take(&mut ctx.deleted_rels)),
-        plan: profile.then_some(description),
+        plan: description,
         writes: plan.writes,
     };
     Ok((output, ctx.graph))

@@ -35,7 +35,7 @@ pub(crate) fn build(plan: &Plan, start: Row, profile: bool) -> BoxStage {
             Operator::Start => stage,
             Operator::Match { pattern, optional } => Box::new(MatchStage {
                 input: stage,
-                pattern: Arc::new(pattern.clone()),
+                pattern: pattern.clone(),
                 optional: *optional,
                 matcher: None,
                 input_row: Vec::new(),
@@ -98,7 +98,7 @@ pub(crate) fn build(plan: &Plan, start: Row, profile: bool) -> BoxStage {
                 on_match,
             } => Box::new(MergeStage::new(
                 stage,
-                Arc::new(pattern.clone()),
+                pattern.clone(),
                 create.clone(),
                 on_create.clone(),
                 on_match.clone(),
@@ -320,7 +320,10 @@ fn new_aggregator(spec: &AggregateSpec) -> ExecResult<Box<dyn Aggregator>> {
 }
 
 /// A group: its key and its aggregators.
-type Group = (Vec<V>, Vec<Box<dyn Aggregator>>);
+type Group = (GroupKey, Vec<Box<dyn Aggregator>>);
+
+/// The grouping key of a row (inline for up to two keys).
+type GroupKey = smallvec::SmallVec<[V; 2]>;
 
 struct AggregateStage {
     input: BoxStage,
@@ -331,14 +334,14 @@ struct AggregateStage {
 
 impl AggregateStage {
     fn run(&mut self, ctx: &mut Ctx<'_, '_>) -> ExecResult<VecDeque<Row>> {
-        let mut index: HashMap<Vec<V>, usize> = HashMap::new();
+        let mut index: HashMap<GroupKey, usize> = HashMap::new();
         let mut groups: Vec<Group> = Vec::new();
         while let Some(row) = self.input.next(ctx)? {
             let key = self
                 .keys
                 .iter()
                 .map(|(_, e)| eval(e, &row, ctx))
-                .collect::<ExecResult<Vec<_>>>()?;
+                .collect::<ExecResult<GroupKey>>()?;
             let group = match index.get(&key) {
                 Some(&g) => g,
                 None => {
@@ -358,7 +361,7 @@ impl AggregateStage {
                     .args
                     .iter()
                     .map(|e| eval(e, &row, ctx))
-                    .collect::<ExecResult<Vec<_>>>()?;
+                    .collect::<ExecResult<smallvec::SmallVec<[V; 2]>>>()?;
                 groups[group].1[i].update(&args)?;
             }
         }
@@ -368,7 +371,7 @@ impl AggregateStage {
                 .iter()
                 .map(|(_, spec)| new_aggregator(spec))
                 .collect::<ExecResult<Vec<_>>>()?;
-            groups.push((Vec::new(), aggs));
+            groups.push((GroupKey::new(), aggs));
         }
         let mut out = VecDeque::with_capacity(groups.len());
         for (key, mut aggs) in groups {

@@ -336,7 +336,7 @@ pub(crate) enum Operator {
     Start,
     /// `MATCH` / `OPTIONAL MATCH`.
     Match {
-        pattern: PatternPlan,
+        pattern: Arc<PatternPlan>,
         optional: bool,
     },
     /// `UNWIND`.
@@ -367,7 +367,7 @@ pub(crate) enum Operator {
     Create { items: Vec<CreateItem> },
     /// `MERGE`.
     Merge {
-        pattern: PatternPlan,
+        pattern: Arc<PatternPlan>,
         create: Vec<CreateItem>,
         on_create: Vec<SetAction>,
         on_match: Vec<SetAction>,

@@ -195,7 +195,7 @@ impl<'a> Compiler<'a> {
                     let pattern =
                         self.pattern(&m.pattern, m.predicate.as_ref(), &mut scope, false)?;
                     ops.push(Operator::Match {
-                        pattern,
+                        pattern: std::sync::Arc::new(pattern),
                         optional: m.optional,
                     });
                 }

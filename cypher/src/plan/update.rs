@@ -185,7 +185,7 @@ impl Compiler<'_> {
             }
         }
         Ok(Operator::Merge {
-            pattern,
+            pattern: Arc::new(pattern),
             create,
             on_create,
             on_match,
