@@ -18,7 +18,7 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Run the server (HTTP: /health, /metrics, POST /fhir).
+    /// Run the server (HTTP: /health, /metrics, POST /fhir, Cypher).
     Serve {
         /// Data directory.
         #[arg(long, env = "CAREGRAPH_DATA_DIR")]
@@ -33,6 +33,9 @@ enum Command {
         /// Load the bundled sample data into an empty data directory first.
         #[arg(long)]
         demo: bool,
+        /// Time limit of one Cypher query in seconds (0: none; default 30).
+        #[arg(long, env = "CAREGRAPH_QUERY_TIMEOUT", value_name = "SECONDS")]
+        query_timeout: Option<u64>,
     },
     /// Load FHIR R4 files or directories into the graph.
     Load {
@@ -114,6 +117,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             http,
             bolt: _,
             demo,
+            query_timeout,
         } => {
             commands::serve::run(&commands::serve::ServeArgs {
                 data_dir: file.data_dir(data_dir),
@@ -123,6 +127,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     .max_body_bytes
                     .unwrap_or(settings::DEFAULT_MAX_BODY_BYTES),
                 sync_commits: file.sync_commits.unwrap_or(true),
+                query_timeout: file.query_timeout(query_timeout),
             })?;
             Ok(ExitCode::SUCCESS)
         }

@@ -5,6 +5,7 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use anyhow::Context;
 use serde::Deserialize;
@@ -15,6 +16,8 @@ pub const DEFAULT_DATA_DIR: &str = "./caregraph-data";
 pub const DEFAULT_HTTP: &str = "127.0.0.1:7474";
 /// Default largest request body of `POST /fhir`.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 256 << 20;
+/// Default time limit of one Cypher query, in seconds.
+pub const DEFAULT_QUERY_TIMEOUT_SECS: u64 = 30;
 
 /// The contents of `caregraph.toml` (every key optional).
 #[derive(Debug, Default, Deserialize)]
@@ -30,6 +33,8 @@ pub struct FileSettings {
     pub max_body_bytes: Option<usize>,
     /// fsync every commit (default true).
     pub sync_commits: Option<bool>,
+    /// Time limit of one Cypher query in seconds (0: none; default 30).
+    pub query_timeout: Option<u64>,
 }
 
 impl FileSettings {
@@ -64,6 +69,15 @@ impl FileSettings {
         text.parse()
             .with_context(|| format!("`{text}` is not an address like 127.0.0.1:7474"))
     }
+
+    /// The time limit of one Cypher query: the flag/env value in seconds,
+    /// else the file's, else 30 s; 0 means no limit.
+    pub fn query_timeout(&self, flag: Option<u64>) -> Option<Duration> {
+        let secs = flag
+            .or(self.query_timeout)
+            .unwrap_or(DEFAULT_QUERY_TIMEOUT_SECS);
+        (secs > 0).then(|| Duration::from_secs(secs))
+    }
 }
 
 #[cfg(test)]
@@ -79,6 +93,12 @@ mod tests {
         assert_eq!(file.data_dir(None), PathBuf::from("/srv/cg"));
         assert_eq!(file.data_dir(Some("x".into())), PathBuf::from("x"));
         assert_eq!(file.http(None).expect("addr").port(), 9000);
+        assert_eq!(file.query_timeout(None), Some(Duration::from_secs(30)));
+        assert_eq!(file.query_timeout(Some(0)), None);
+        std::fs::write(&path, "query-timeout = 5\n").expect("write");
+        let file = FileSettings::load_from(&path).expect("parse");
+        assert_eq!(file.query_timeout(None), Some(Duration::from_secs(5)));
+        assert_eq!(file.query_timeout(Some(7)), Some(Duration::from_secs(7)));
         let empty = FileSettings::load_from(&dir.path().join("missing.toml")).expect("default");
         assert_eq!(empty.data_dir(None), PathBuf::from(DEFAULT_DATA_DIR));
         std::fs::write(&path, "colour = 1\n").expect("write");

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use graph_model::fhir::{load_paths, LoadOptions};
 
 use super::{byte_progress, open_db};
-use crate::http::{self, AppState, Metrics};
+use crate::http::{self, AppState, Metrics, QuerySettings};
 
 /// Settings of `serve`.
 #[derive(Clone, Debug)]
@@ -21,6 +21,8 @@ pub struct ServeArgs {
     pub max_body_bytes: usize,
     /// fsync each commit.
     pub sync_commits: bool,
+    /// Time limit of one Cypher query (`None`: no limit).
+    pub query_timeout: Option<std::time::Duration>,
 }
 
 /// The bundled sample sets `--demo` loads.
@@ -79,7 +81,10 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
         max_body_bytes: args.max_body_bytes,
     };
     let workers = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
-    let server = http::spawn(state, args.http, workers)?;
+    let query = QuerySettings {
+        timeout: args.query_timeout,
+    };
+    let server = http::spawn_with(state, query, args.http, workers)?;
     println!(
         "CareGraph is serving the graph in {}",
         args.data_dir.display()
@@ -90,6 +95,7 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
         "  ingest:  POST http://{}/fhir (application/fhir+json or application/fhir+ndjson)",
         server.addr
     );
+    println!("  cypher:  POST http://{}/db/neo4j/query/v2", server.addr);
     println!("Press Ctrl-C to stop.");
     wait_for_ctrl_c()?;
     eprintln!("stopping: finishing requests and writing a snapshot");

@@ -3,6 +3,7 @@
 
 pub mod fhir;
 pub mod metrics;
+pub mod query;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -11,6 +12,7 @@ use actix_web::{web, App, HttpResponse, HttpServer};
 use graph_model::Database;
 
 pub use metrics::Metrics;
+pub use query::QuerySettings;
 
 /// What every handler shares.
 pub struct AppState {
@@ -30,7 +32,8 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: &web::Data<AppState>) {
         .app_data(web::PayloadConfig::new(state.max_body_bytes))
         .route("/health", web::get().to(health))
         .route("/metrics", web::get().to(metrics::render))
-        .route("/fhir", web::post().to(fhir::ingest));
+        .route("/fhir", web::post().to(fhir::ingest))
+        .route(query::ROUTE, web::post().to(query::run));
 }
 
 async fn health(state: web::Data<AppState>) -> HttpResponse {
@@ -76,20 +79,36 @@ impl Drop for RunningServer {
     }
 }
 
-/// Binds `addr` (port 0 picks a free port) and serves on a new thread.
+/// Binds `addr` (port 0 picks a free port) and serves on a new thread, with
+/// the default [`QuerySettings`].
 pub fn spawn(state: AppState, addr: SocketAddr, workers: usize) -> anyhow::Result<RunningServer> {
+    spawn_with(state, QuerySettings::default(), addr, workers)
+}
+
+/// [`spawn`] with settings for the Cypher endpoint.
+pub fn spawn_with(
+    state: AppState,
+    query: QuerySettings,
+    addr: SocketAddr,
+    workers: usize,
+) -> anyhow::Result<RunningServer> {
     let state = web::Data::new(state);
+    let query = web::Data::new(query);
     let (tx, rx) = std::sync::mpsc::channel();
     let thread = std::thread::Builder::new()
         .name("caregraph-http".into())
         .spawn(move || {
             actix_web::rt::System::new().block_on(async move {
                 let app_state = state.clone();
-                let server =
-                    HttpServer::new(move || App::new().configure(|cfg| configure(cfg, &app_state)))
-                        .workers(workers.max(1))
-                        .disable_signals()
-                        .bind(addr);
+                let server = HttpServer::new(move || {
+                    App::new()
+                        .app_data(query.clone())
+                        .configure(|cfg| configure(cfg, &app_state))
+                })
+                .on_connect(query::ClientSocket::on_connect)
+                .workers(workers.max(1))
+                .disable_signals()
+                .bind(addr);
                 let server = match server {
                     Ok(s) => s,
                     Err(e) => {
