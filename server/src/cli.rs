@@ -82,6 +82,29 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Cypher console: an interactive shell, or one query with -e.
+    Cypher {
+        /// Data directory (the server must not be running on it).
+        #[arg(long, env = "CAREGRAPH_DATA_DIR", conflicts_with = "url")]
+        data_dir: Option<PathBuf>,
+        /// Send the queries to a running server instead (its Query API).
+        #[arg(long)]
+        url: Option<String>,
+        /// Run this query, print the result and exit.
+        #[arg(short = 'e', long = "execute", value_name = "QUERY")]
+        query: Option<String>,
+        /// A query parameter: `name=value`, the value a Cypher literal
+        /// (e.g. `--param n=5 --param "name='Ann'"`). Repeatable.
+        #[arg(long = "param", value_name = "NAME=VALUE")]
+        params: Vec<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = commands::cypher::Format::Table)]
+        format: commands::cypher::Format,
+        /// Time limit of one query in seconds (0: none; default 30; local
+        /// data directory only: a server applies its own).
+        #[arg(long, env = "CAREGRAPH_QUERY_TIMEOUT", value_name = "SECONDS")]
+        query_timeout: Option<u64>,
+    },
     /// Benchmarks that print figures.
     Bench {
         #[command(subcommand)]
@@ -161,6 +184,30 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         } => {
             commands::generate::run(patients, seed, &out)?;
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Cypher {
+            data_dir,
+            url,
+            query,
+            params,
+            format,
+            query_timeout,
+        } => {
+            let target = match url {
+                Some(url) => commands::cypher::Target::Remote(url),
+                None => commands::cypher::Target::Local {
+                    data_dir: file.data_dir(data_dir),
+                    timeout: file.query_timeout(query_timeout),
+                    sync_commits: file.sync_commits.unwrap_or(true),
+                },
+            };
+            let code = commands::cypher::run(&commands::cypher::CypherArgs {
+                target,
+                query,
+                params,
+                format,
+            })?;
+            Ok(ExitCode::from(code))
         }
         Command::Bench { which } => {
             commands::bench::run(&which)?;

@@ -1,6 +1,7 @@
 //! One module per `caregraph` command.
 
 pub mod bench;
+pub mod cypher;
 pub mod generate;
 pub mod load;
 pub mod rebuild;
