@@ -39,7 +39,6 @@ impl TckEngine for CareGraphEngine {
 /// Converts a TCK value to an engine value.
 pub fn to_cypher(v: &TckValue) -> CypherValue {
     match v {
-        TckValue::Null => CypherValue::Null,
         TckValue::Bool(b) => CypherValue::Boolean(*b),
         TckValue::Integer(i) => CypherValue::Integer(*i),
         TckValue::Float(x) => CypherValue::Float(*x),
@@ -51,7 +50,9 @@ pub fn to_cypher(v: &TckValue) -> CypherValue {
                 .collect(),
         )),
         // Graph entities never appear as parameters in the TCK.
-        TckValue::Node(_) | TckValue::Relationship(_) | TckValue::Path(_) => CypherValue::Null,
+        TckValue::Null | TckValue::Node(_) | TckValue::Relationship(_) | TckValue::Path(_) => {
+            CypherValue::Null
+        }
     }
 }
 
