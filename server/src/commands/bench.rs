@@ -10,6 +10,8 @@ use graph_model::fhir::source::{expand_inputs, read_file};
 use graph_model::fhir::{load_paths, LoadOptions};
 use graph_model::{Database, DbOptions, GraphStats};
 
+mod cypher;
+
 /// The benchmarks.
 #[derive(Subcommand, Debug, Clone)]
 pub enum BenchCommand {
@@ -30,6 +32,26 @@ pub enum BenchCommand {
         /// Repetitions of each measurement (the median is reported).
         #[arg(long, default_value_t = 1)]
         runs: usize,
+    },
+    /// Cypher engine latency against the store's own API, the same queries
+    /// both ways in the same run (key lookup, 1-hop, 2-hop, top-10
+    /// medications, claims per payer), on a loaded data directory.
+    Cypher {
+        /// The data directory to query (load one with `caregraph load`).
+        #[arg(long)]
+        data_dir: PathBuf,
+        /// Patients to look up (key lookup, 1-hop; 2-hop uses at most 200).
+        #[arg(long, default_value_t = 1_000)]
+        lookups: usize,
+        /// Repetitions of the whole-graph aggregations.
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
+        /// Client threads for the HTTP throughput test (0 skips it).
+        #[arg(long, default_value_t = 4)]
+        clients: usize,
+        /// Seconds each throughput measurement runs.
+        #[arg(long, default_value_t = 10.0)]
+        seconds: f64,
     },
     /// Commit latency of small write transactions with and without a
     /// concurrent reader that scans the whole graph (readers never block
@@ -62,6 +84,19 @@ pub fn run(which: &BenchCommand) -> anyhow::Result<()> {
             commits,
             work_dir,
         } => mvcc(*patients, (*commits).max(10), work_dir),
+        BenchCommand::Cypher {
+            data_dir,
+            lookups,
+            runs,
+            clients,
+            seconds,
+        } => cypher::run(
+            data_dir,
+            (*lookups).max(1),
+            (*runs).max(1),
+            *clients,
+            seconds.max(0.5),
+        ),
     }
 }
 
