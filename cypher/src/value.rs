@@ -293,37 +293,13 @@ impl CypherValue {
                 if a.len() != b.len() {
                     return Some(false);
                 }
-                let mut unknown = false;
-                for (x, y) in a.iter().zip(b.iter()) {
-                    match x.equals(y) {
-                        Some(false) => return Some(false),
-                        None => unknown = true,
-                        Some(true) => {}
-                    }
-                }
-                if unknown {
-                    None
-                } else {
-                    Some(true)
-                }
+                all_equal(a.iter().zip(b.iter()))
             }
             (V::Map(a), V::Map(b)) => {
                 if a.len() != b.len() || a.keys().ne(b.keys()) {
                     return Some(false);
                 }
-                let mut unknown = false;
-                for (x, y) in a.values().zip(b.values()) {
-                    match x.equals(y) {
-                        Some(false) => return Some(false),
-                        None => unknown = true,
-                        Some(true) => {}
-                    }
-                }
-                if unknown {
-                    None
-                } else {
-                    Some(true)
-                }
+                all_equal(a.values().zip(b.values()))
             }
             (V::Temporal(a), V::Temporal(b)) => crate::temporal::equals(a, b),
             _ => Some(false),
@@ -431,29 +407,24 @@ fn compare_numbers(a: &CypherValue, b: &CypherValue) -> Option<Ordering> {
 /// Exact comparison of an integer with a float (no rounding of large
 /// integers); `None` for `NaN`.
 fn int_float(int: i64, float: f64) -> Option<Ordering> {
-    if float.is_nan() {
-        return None;
-    }
-    // i64 range is [-2^63, 2^63); floats outside it compare by sign.
-    if float >= 9_223_372_036_854_775_808.0 {
-        return Some(Ordering::Less);
-    }
-    if float < -9_223_372_036_854_775_808.0 {
-        return Some(Ordering::Greater);
-    }
-    let truncated = float.trunc() as i64;
-    match int.cmp(&truncated) {
-        Ordering::Equal => {
-            let fraction = float - float.trunc();
-            Some(if fraction > 0.0 {
-                Ordering::Less
-            } else if fraction < 0.0 {
-                Ordering::Greater
-            } else {
-                Ordering::Equal
-            })
+    (!float.is_nan()).then(|| graph_model::value::compare_int_float(int, float))
+}
+
+/// Ternary conjunction of element-wise equalities: `Some(false)` as soon as
+/// a pair differs, `None` if some pair is unknown, else `Some(true)`.
+fn all_equal<'a>(pairs: impl Iterator<Item = (&'a CypherValue, &'a CypherValue)>) -> Option<bool> {
+    let mut unknown = false;
+    for (x, y) in pairs {
+        match x.equals(y) {
+            Some(false) => return Some(false),
+            None => unknown = true,
+            Some(true) => {}
         }
-        other => Some(other),
+    }
+    if unknown {
+        None
+    } else {
+        Some(true)
     }
 }
 

@@ -287,3 +287,23 @@ fn shortest_paths_between_bound_nodes() {
     .expect_err("unbound ends are refused");
     assert!(err.to_string().contains("both end nodes bound"), "{err}");
 }
+
+#[test]
+fn the_time_limit_also_stops_unwind_and_filter_loops() {
+    let db = Database::in_memory();
+    let options = QueryOptions {
+        timeout: Some(Duration::from_millis(100)),
+        ..QueryOptions::default()
+    };
+    let err = execute(
+        &db,
+        "UNWIND range(1, 100000) AS x UNWIND range(1, 100000) AS y WITH x, y WHERE x < 0 RETURN count(*)",
+        &Params::new(),
+        &options,
+    )
+    .expect_err("ten billion rows take longer than 100 ms");
+    assert_eq!(
+        err.as_query().map(|q| q.kind),
+        Some(QueryErrorKind::Timeout)
+    );
+}

@@ -318,8 +318,9 @@ fn compare_numbers(a: &Value, b: &Value) -> Ordering {
     }
 }
 
-/// Compares an integer with a float exactly (no rounding of large integers).
-fn compare_int_float(int: i64, float: f64) -> Ordering {
+/// Compares an integer with a float exactly (no rounding of large
+/// integers); `NaN` counts as above every integer.
+pub fn compare_int_float(int: i64, float: f64) -> Ordering {
     if float.is_nan() {
         return Ordering::Less;
     }

@@ -237,15 +237,8 @@ fn eval_inner(e: &Expr, row: &Row, ctx: &Ctx<'_, '_>) -> ExecResult<V> {
         }
         Expr::ListComprehension(c) => {
             let list = eval(&c.list, row, ctx)?;
-            let items = match list {
-                V::Null => return Ok(V::Null),
-                V::List(items) => items,
-                other => {
-                    return Err(type_error(format!(
-                        "Expected a List, got {}",
-                        other.type_name()
-                    )))
-                }
+            let Some(items) = list_operand(list)? else {
+                return Ok(V::Null);
             };
             let mut inner = row.clone();
             let mut out = Vec::with_capacity(items.len());
@@ -265,15 +258,8 @@ fn eval_inner(e: &Expr, row: &Row, ctx: &Ctx<'_, '_>) -> ExecResult<V> {
         }
         Expr::Quantifier(q) => {
             let list = eval(&q.list, row, ctx)?;
-            let items = match list {
-                V::Null => return Ok(V::Null),
-                V::List(items) => items,
-                other => {
-                    return Err(type_error(format!(
-                        "Expected a List, got {}",
-                        other.type_name()
-                    )))
-                }
+            let Some(items) = list_operand(list)? else {
+                return Ok(V::Null);
             };
             let mut inner = row.clone();
             let (mut trues, mut nulls) = (0usize, 0usize);
@@ -290,34 +276,20 @@ fn eval_inner(e: &Expr, row: &Row, ctx: &Ctx<'_, '_>) -> ExecResult<V> {
                 }
             }
             let falses = items.len() - trues - nulls;
+            // `hit` decides the answer; otherwise nulls make it unknown.
+            let decide = |hit: bool, answer: bool| {
+                if hit {
+                    Some(answer)
+                } else if nulls > 0 {
+                    None
+                } else {
+                    Some(!answer)
+                }
+            };
             let result = match q.kind {
-                QuantifierKind::All => {
-                    if falses > 0 {
-                        Some(false)
-                    } else if nulls > 0 {
-                        None
-                    } else {
-                        Some(true)
-                    }
-                }
-                QuantifierKind::Any => {
-                    if trues > 0 {
-                        Some(true)
-                    } else if nulls > 0 {
-                        None
-                    } else {
-                        Some(false)
-                    }
-                }
-                QuantifierKind::None => {
-                    if trues > 0 {
-                        Some(false)
-                    } else if nulls > 0 {
-                        None
-                    } else {
-                        Some(true)
-                    }
-                }
+                QuantifierKind::All => decide(falses > 0, false),
+                QuantifierKind::Any => decide(trues > 0, true),
+                QuantifierKind::None => decide(trues > 0, false),
                 QuantifierKind::Single => {
                     if trues > 1 {
                         Some(false)
@@ -332,15 +304,8 @@ fn eval_inner(e: &Expr, row: &Row, ctx: &Ctx<'_, '_>) -> ExecResult<V> {
         }
         Expr::Reduce(r) => {
             let list = eval(&r.list, row, ctx)?;
-            let items = match list {
-                V::Null => return Ok(V::Null),
-                V::List(items) => items,
-                other => {
-                    return Err(type_error(format!(
-                        "Expected a List, got {}",
-                        other.type_name()
-                    )))
-                }
+            let Some(items) = list_operand(list)? else {
+                return Ok(V::Null);
             };
             let mut inner = row.clone();
             let mut acc = eval(&r.init, row, ctx)?;
@@ -381,6 +346,18 @@ fn eval_inner(e: &Expr, row: &Row, ctx: &Ctx<'_, '_>) -> ExecResult<V> {
         }
         Expr::ShortestPath(sub, all) => super::matcher::shortest_path(sub, *all, row, ctx)?,
     })
+}
+
+/// The elements of a list operand; `None` for `null`.
+fn list_operand(list: V) -> ExecResult<Option<Arc<[V]>>> {
+    match list {
+        V::Null => Ok(None),
+        V::List(items) => Ok(Some(items)),
+        other => Err(type_error(format!(
+            "Expected a List, got {}",
+            other.type_name()
+        ))),
+    }
 }
 
 fn call_temporal(name: &str, args: &[V]) -> ExecResult<V> {

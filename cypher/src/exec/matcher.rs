@@ -597,43 +597,33 @@ fn var_length_dfs(
     Ok(())
 }
 
+fn part_slot(part: PathPart) -> usize {
+    match part {
+        PathPart::Node(s) | PathPart::Rel(s) | PathPart::RelList(s) => s,
+    }
+}
+
 /// Builds a path value from the bound parts of a named path.
 pub(crate) fn build_path(parts: &[PathPart], row: &Row, ctx: &Ctx<'_, '_>) -> ExecResult<V> {
     let mut nodes = Vec::new();
     let mut relationships = Vec::new();
     for part in parts {
-        match part {
-            PathPart::Node(slot) => match get(row, *slot) {
-                V::Node(n) => nodes.push(*n),
-                _ => return Ok(V::Null),
-            },
-            PathPart::Rel(slot) => match get(row, *slot) {
-                V::Relationship(r) => {
-                    let Some(&last) = nodes.last() else {
-                        return Ok(V::Null);
-                    };
-                    let (start, end) = relationship_ends(ctx, *r)?;
-                    nodes.push(if start == last { end } else { start });
-                    relationships.push(*r);
-                }
-                _ => return Ok(V::Null),
-            },
-            PathPart::RelList(slot) => match get(row, *slot) {
-                V::List(items) => {
-                    for item in items.iter() {
-                        let V::Relationship(r) = item else {
-                            return Ok(V::Null);
-                        };
-                        let Some(&last) = nodes.last() else {
-                            return Ok(V::Null);
-                        };
-                        let (start, end) = relationship_ends(ctx, *r)?;
-                        nodes.push(if start == last { end } else { start });
-                        relationships.push(*r);
-                    }
-                }
-                _ => return Ok(V::Null),
-            },
+        let rels: &[V] = match (part, get(row, part_slot(*part))) {
+            (PathPart::Node(_), V::Node(n)) => {
+                nodes.push(*n);
+                continue;
+            }
+            (PathPart::Rel(_), v @ V::Relationship(_)) => std::slice::from_ref(v),
+            (PathPart::RelList(_), V::List(items)) => items,
+            _ => return Ok(V::Null),
+        };
+        for rel in rels {
+            let (V::Relationship(r), Some(&last)) = (rel, nodes.last()) else {
+                return Ok(V::Null);
+            };
+            let (start, end) = relationship_ends(ctx, *r)?;
+            nodes.push(if start == last { end } else { start });
+            relationships.push(*r);
         }
     }
     Ok(V::Path(Arc::new(Path {

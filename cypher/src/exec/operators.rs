@@ -235,6 +235,7 @@ impl Stage for UnwindStage {
         loop {
             if let Some((row, items, pos)) = &mut self.current {
                 if *pos < items.len() {
+                    ctx.guard.tick()?;
                     let mut out = row.clone();
                     set(&mut out, self.slot, items[*pos].clone());
                     *pos += 1;
@@ -284,6 +285,7 @@ struct FilterStage {
 impl Stage for FilterStage {
     fn next(&mut self, ctx: &mut Ctx<'_, '_>) -> ExecResult<Option<Row>> {
         while let Some(row) = self.input.next(ctx)? {
+            ctx.guard.tick()?;
             if eval_predicate(&self.predicate, &row, ctx)? == Some(true) {
                 return Ok(Some(row));
             }
@@ -337,6 +339,7 @@ impl AggregateStage {
         let mut index: HashMap<GroupKey, usize> = HashMap::new();
         let mut groups: Vec<Group> = Vec::new();
         while let Some(row) = self.input.next(ctx)? {
+            ctx.guard.tick()?;
             let key = self
                 .keys
                 .iter()
@@ -406,6 +409,7 @@ struct DistinctStage {
 impl Stage for DistinctStage {
     fn next(&mut self, ctx: &mut Ctx<'_, '_>) -> ExecResult<Option<Row>> {
         while let Some(row) = self.input.next(ctx)? {
+            ctx.guard.tick()?;
             let key: Vec<V> = self.slots.iter().map(|s| get(&row, *s).clone()).collect();
             if self.seen.insert(key) {
                 ctx.guard.hold(1)?;

@@ -4,6 +4,7 @@
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 
+use graph_model::symbols::SymbolKind;
 use graph_model::{GraphError, GraphState, NodeId, RelId, Value};
 
 use crate::error::{ErrorDetail, QueryError, QueryErrorKind};
@@ -629,47 +630,26 @@ impl CallStage {
 
     fn results(&self, row: &Row, ctx: &Ctx<'_, '_>) -> ExecResult<Vec<Vec<(String, V)>>> {
         let state = ctx.state();
-        let single = |field: &str, names: Vec<String>| {
-            names
-                .into_iter()
-                .map(|n| vec![(field.to_string(), V::String(n.into()))])
+        // The names of one symbol kind, those in use where `in_use` says.
+        let names = |kind: SymbolKind, field: &str, in_use: &dyn Fn(u32) -> bool| {
+            state
+                .symbols()
+                .of(kind)
+                .names()
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| in_use(*i as u32))
+                .map(|(_, n)| vec![(field.to_string(), V::String(n.clone()))])
                 .collect::<Vec<_>>()
         };
         Ok(match self.call.name.as_str() {
-            "db.labels" => {
-                let names = state
-                    .symbols()
-                    .of(graph_model::symbols::SymbolKind::Label)
-                    .names()
-                    .iter()
-                    .enumerate()
-                    .filter(|(i, _)| state.label_count(graph_model::LabelId(*i as u32)) > 0)
-                    .map(|(_, n)| n.to_string())
-                    .collect();
-                single("label", names)
-            }
-            "db.relationshiptypes" => {
-                let names = state
-                    .symbols()
-                    .of(graph_model::symbols::SymbolKind::RelType)
-                    .names()
-                    .iter()
-                    .enumerate()
-                    .filter(|(i, _)| state.rel_type_count(graph_model::RelTypeId(*i as u32)) > 0)
-                    .map(|(_, n)| n.to_string())
-                    .collect();
-                single("relationshipType", names)
-            }
-            "db.propertykeys" => {
-                let names = state
-                    .symbols()
-                    .of(graph_model::symbols::SymbolKind::PropKey)
-                    .names()
-                    .iter()
-                    .map(ToString::to_string)
-                    .collect();
-                single("propertyKey", names)
-            }
+            "db.labels" => names(SymbolKind::Label, "label", &|i| {
+                state.label_count(graph_model::LabelId(i)) > 0
+            }),
+            "db.relationshiptypes" => names(SymbolKind::RelType, "relationshipType", &|i| {
+                state.rel_type_count(graph_model::RelTypeId(i)) > 0
+            }),
+            "db.propertykeys" => names(SymbolKind::PropKey, "propertyKey", &|_| true),
             name => {
                 let Some(procedure) = ctx.procedures.and_then(|p| p.get(name)) else {
                     return Err(QueryError::new(
