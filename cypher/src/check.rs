@@ -16,29 +16,12 @@ pub(crate) fn check_statement(src: &str, stmt: &Statement) -> R {
     Checker { src }.query(&stmt.query, false)
 }
 
-/// Names of the aggregating functions (lower case).
-const AGGREGATES: &[&str] = &[
-    "count",
-    "sum",
-    "avg",
-    "min",
-    "max",
-    "collect",
-    "stdev",
-    "stdevp",
-    "percentilecont",
-    "percentiledisc",
-];
-
 /// Whether `e` itself is a call of an aggregating function.
 pub(crate) fn is_aggregate_call(e: &Expr) -> bool {
     match &e.kind {
         ExprKind::CountStar => true,
         ExprKind::FunctionCall(call) => {
-            call.name.namespace.is_empty()
-                && AGGREGATES
-                    .iter()
-                    .any(|a| a.eq_ignore_ascii_case(&call.name.name))
+            call.name.namespace.is_empty() && crate::functions::is_aggregate(&call.name.name)
         }
         _ => false,
     }

@@ -422,6 +422,23 @@ fn temporal_op(operator: TemporalOperator, left: &V, right: &V) -> Option<ExecRe
     operator(&left, &right).map(|res| res.map(|v| V::from_property(&v)))
 }
 
+/// An arithmetic operator on two numbers: checked on integers (overflow is
+/// an error), IEEE on floats and on mixed operands.
+fn numeric(
+    a: &V,
+    b: &V,
+    on_integers: fn(i64, i64) -> Option<i64>,
+    on_floats: fn(f64, f64) -> f64,
+) -> ExecResult<V> {
+    match (a, b) {
+        (V::Integer(x), V::Integer(y)) => Ok(V::Integer(on_integers(*x, *y).ok_or_else(overflow)?)),
+        _ => Ok(V::Float(on_floats(
+            a.as_f64().unwrap_or(0.0),
+            b.as_f64().unwrap_or(0.0),
+        ))),
+    }
+}
+
 /// The non-comparison binary operators.
 #[allow(clippy::too_many_lines, clippy::many_single_char_names)]
 pub(crate) fn binary(op: BinaryOp, l: V, r: V) -> ExecResult<V> {
@@ -503,12 +520,9 @@ pub(crate) fn binary(op: BinaryOp, l: V, r: V) -> ExecResult<V> {
     }
     match op {
         B::Add => match (l, r) {
-            (V::Integer(a), V::Integer(b)) => {
-                Ok(V::Integer(a.checked_add(b).ok_or_else(overflow)?))
+            (a @ (V::Integer(_) | V::Float(_)), b @ (V::Integer(_) | V::Float(_))) => {
+                numeric(&a, &b, i64::checked_add, |x, y| x + y)
             }
-            (a @ (V::Integer(_) | V::Float(_)), b @ (V::Integer(_) | V::Float(_))) => Ok(V::Float(
-                a.as_f64().unwrap_or(0.0) + b.as_f64().unwrap_or(0.0),
-            )),
             (V::String(a), V::String(b)) => Ok(V::String(format!("{a}{b}").into())),
             (V::String(a), b @ (V::Integer(_) | V::Float(_) | V::Boolean(_))) => {
                 Ok(V::String(format!("{a}{}", scalar_string(&b)).into()))
@@ -532,12 +546,9 @@ pub(crate) fn binary(op: BinaryOp, l: V, r: V) -> ExecResult<V> {
             }),
         },
         B::Subtract => match (l, r) {
-            (V::Integer(a), V::Integer(b)) => {
-                Ok(V::Integer(a.checked_sub(b).ok_or_else(overflow)?))
+            (a @ (V::Integer(_) | V::Float(_)), b @ (V::Integer(_) | V::Float(_))) => {
+                numeric(&a, &b, i64::checked_sub, |x, y| x - y)
             }
-            (a @ (V::Integer(_) | V::Float(_)), b @ (V::Integer(_) | V::Float(_))) => Ok(V::Float(
-                a.as_f64().unwrap_or(0.0) - b.as_f64().unwrap_or(0.0),
-            )),
             (a, b) => temporal_op(crate::temporal::subtract, &a, &b).unwrap_or_else(|| {
                 Err(type_error(format!(
                     "Cannot subtract {} from {}",
@@ -547,12 +558,9 @@ pub(crate) fn binary(op: BinaryOp, l: V, r: V) -> ExecResult<V> {
             }),
         },
         B::Multiply => match (l, r) {
-            (V::Integer(a), V::Integer(b)) => {
-                Ok(V::Integer(a.checked_mul(b).ok_or_else(overflow)?))
+            (a @ (V::Integer(_) | V::Float(_)), b @ (V::Integer(_) | V::Float(_))) => {
+                numeric(&a, &b, i64::checked_mul, |x, y| x * y)
             }
-            (a @ (V::Integer(_) | V::Float(_)), b @ (V::Integer(_) | V::Float(_))) => Ok(V::Float(
-                a.as_f64().unwrap_or(0.0) * b.as_f64().unwrap_or(0.0),
-            )),
             (a, b) => temporal_op(crate::temporal::multiply, &a, &b).unwrap_or_else(|| {
                 Err(type_error(format!(
                     "Cannot multiply {} and {}",
@@ -566,12 +574,9 @@ pub(crate) fn binary(op: BinaryOp, l: V, r: V) -> ExecResult<V> {
                 ErrorDetail::DivisionByZero,
                 "/ by zero",
             )),
-            (V::Integer(a), V::Integer(b)) => {
-                Ok(V::Integer(a.checked_div(b).ok_or_else(overflow)?))
+            (a @ (V::Integer(_) | V::Float(_)), b @ (V::Integer(_) | V::Float(_))) => {
+                numeric(&a, &b, i64::checked_div, |x, y| x / y)
             }
-            (a @ (V::Integer(_) | V::Float(_)), b @ (V::Integer(_) | V::Float(_))) => Ok(V::Float(
-                a.as_f64().unwrap_or(0.0) / b.as_f64().unwrap_or(0.0),
-            )),
             (a, b) => temporal_op(crate::temporal::divide, &a, &b).unwrap_or_else(|| {
                 Err(type_error(format!(
                     "Cannot divide {} by {}",
@@ -585,12 +590,9 @@ pub(crate) fn binary(op: BinaryOp, l: V, r: V) -> ExecResult<V> {
                 ErrorDetail::DivisionByZero,
                 "/ by zero",
             )),
-            (V::Integer(a), V::Integer(b)) => {
-                Ok(V::Integer(a.checked_rem(b).ok_or_else(overflow)?))
+            (a @ (V::Integer(_) | V::Float(_)), b @ (V::Integer(_) | V::Float(_))) => {
+                numeric(&a, &b, i64::checked_rem, |x, y| x % y)
             }
-            (a @ (V::Integer(_) | V::Float(_)), b @ (V::Integer(_) | V::Float(_))) => Ok(V::Float(
-                a.as_f64().unwrap_or(0.0) % b.as_f64().unwrap_or(0.0),
-            )),
             (a, b) => Err(type_error(format!(
                 "Cannot take {} modulo {}",
                 a.type_name(),

@@ -80,6 +80,17 @@ pub(crate) fn storable(v: &V) -> ExecResult<Option<Value>> {
     }
 }
 
+/// The storable properties of a map (nulls dropped).
+fn stored_properties(props: &[(Arc<str>, V)]) -> ExecResult<Vec<(Arc<str>, Value)>> {
+    let mut stored = Vec::with_capacity(props.len());
+    for (k, v) in props {
+        if let Some(value) = storable(v)? {
+            stored.push((k.clone(), value));
+        }
+    }
+    Ok(stored)
+}
+
 fn properties_map(v: V, ctx: &Ctx<'_, '_>) -> ExecResult<Vec<(Arc<str>, V)>> {
     match v {
         V::Null => Ok(Vec::new()),
@@ -106,12 +117,7 @@ fn create(items: &[CreateItem], row: &mut Row, ctx: &mut Ctx<'_, '_>) -> ExecRes
                     Some(e) => properties_map(eval(e, row, ctx)?, ctx)?,
                     None => Vec::new(),
                 };
-                let mut stored = Vec::with_capacity(props.len());
-                for (k, v) in &props {
-                    if let Some(value) = storable(v)? {
-                        stored.push((k.clone(), value));
-                    }
-                }
+                let stored = stored_properties(&props)?;
                 let txn = ctx.txn()?;
                 let label_ids: Vec<_> = labels.iter().map(|l| txn.label(l)).collect();
                 let prop_ids: Vec<_> = stored
@@ -160,12 +166,7 @@ fn create(items: &[CreateItem], row: &mut Row, ctx: &mut Ctx<'_, '_>) -> ExecRes
                     Some(p) => properties_map(eval(p, row, ctx)?, ctx)?,
                     None => Vec::new(),
                 };
-                let mut stored = Vec::with_capacity(props.len());
-                for (k, v) in &props {
-                    if let Some(value) = storable(v)? {
-                        stored.push((k.clone(), value));
-                    }
-                }
+                let stored = stored_properties(&props)?;
                 let txn = ctx.txn()?;
                 let type_id = txn.rel_type(rel_type);
                 let prop_ids: Vec<_> = stored
