@@ -307,3 +307,41 @@ fn the_time_limit_also_stops_unwind_and_filter_loops() {
         Some(QueryErrorKind::Timeout)
     );
 }
+
+#[test]
+fn expanding_between_two_bound_nodes_walks_the_smaller_side() {
+    let db = Database::in_memory();
+    run(
+        &db,
+        "CREATE (hub:Hub) WITH hub UNWIND range(1, 2000) AS i CREATE (hub)-[:LINK {i: i}]->(:Leaf {i: i})",
+    );
+    run(&db, "MATCH (l:Leaf {i: 7}) CREATE (l)-[:BACK]->(:Hub2)");
+    // Both ends bound: the leaf has one LINK, the hub 2,000.
+    let out = run(
+        &db,
+        "MATCH (hub:Hub), (l:Leaf) WHERE l.i IN [5, 7, 3000] \
+         MATCH (hub)-[r:LINK]->(l) RETURN l.i AS i, r.i AS ri ORDER BY i",
+    );
+    assert_eq!(
+        out.rows,
+        vec![
+            vec![CypherValue::Integer(5), CypherValue::Integer(5)],
+            vec![CypherValue::Integer(7), CypherValue::Integer(7)],
+        ]
+    );
+    // Direction still matters when walking from the other end.
+    assert_eq!(
+        single(
+            &db,
+            "MATCH (hub:Hub), (l:Leaf {i: 5}) MATCH (l)-[r:LINK]->(hub) RETURN count(r)"
+        ),
+        CypherValue::Integer(0)
+    );
+    assert_eq!(
+        single(
+            &db,
+            "MATCH (hub:Hub), (l:Leaf {i: 5}) MATCH (l)-[r:LINK]-(hub) RETURN count(r)"
+        ),
+        CypherValue::Integer(1)
+    );
+}

@@ -150,6 +150,15 @@ fn graph_direction(d: ExpandDirection) -> Direction {
     }
 }
 
+/// The same relationships seen from the other end.
+fn reverse(direction: Direction) -> Direction {
+    match direction {
+        Direction::Outgoing => Direction::Incoming,
+        Direction::Incoming => Direction::Outgoing,
+        Direction::Both => Direction::Both,
+    }
+}
+
 /// The relationship type ids to follow: `None` for any type; an empty list
 /// when none of the named types exists.
 fn resolve_types(state: &GraphState, types: &[Arc<str>]) -> Option<Vec<RelTypeId>> {
@@ -501,15 +510,32 @@ fn expand_candidates(expand: &Expand, row: &Row, ctx: &Ctx<'_, '_>) -> ExecResul
     match expand.var_length {
         None => {
             let mut out = Vec::new();
+            let keep = |rel: RelId| {
+                bound_rel.as_ref().is_none_or(|b| b.first() == Some(&rel))
+                    && !used_rel(row, &expand.distinct_from, rel)
+                    && rel_passes(state, rel, &rel_props)
+            };
+            // Both ends bound: walk the relationships of the end with fewer.
+            if let Some(to) = bound_to.filter(|to| {
+                state.degree(*to, reverse(direction), None) < state.degree(from, direction, None)
+            }) {
+                if node_passes(state, to, to_labels.as_ref(), to_props.as_ref()) {
+                    for_each_neighbor(
+                        state,
+                        to,
+                        reverse(direction),
+                        types.as_ref(),
+                        |rel, other| {
+                            if other == from && keep(rel) {
+                                out.push((rel, to));
+                            }
+                        },
+                    );
+                }
+                return Ok(Candidates::Expansions(out, 0));
+            }
             for_each_neighbor(state, from, direction, types.as_ref(), |rel, other| {
-                if bound_rel.as_ref().is_some_and(|b| b.first() != Some(&rel)) {
-                    return;
-                }
-                if used_rel(row, &expand.distinct_from, rel) || !rel_passes(state, rel, &rel_props)
-                {
-                    return;
-                }
-                if end_ok(other) {
+                if keep(rel) && end_ok(other) {
                     out.push((rel, other));
                 }
             });
