@@ -408,6 +408,10 @@ pub(crate) fn compare(op: ComparisonOp, l: &V, r: &V) -> Option<bool> {
     }
 }
 
+fn division_by_zero() -> QueryError {
+    QueryError::arithmetic(ErrorDetail::DivisionByZero, "/ by zero")
+}
+
 fn overflow() -> QueryError {
     QueryError::arithmetic(ErrorDetail::ArithmeticOverflow, "integer overflow")
 }
@@ -570,10 +574,7 @@ pub(crate) fn binary(op: BinaryOp, l: V, r: V) -> ExecResult<V> {
             }),
         },
         B::Divide => match (l, r) {
-            (V::Integer(_), V::Integer(0)) => Err(QueryError::arithmetic(
-                ErrorDetail::DivisionByZero,
-                "/ by zero",
-            )),
+            (V::Integer(_), V::Integer(0)) => Err(division_by_zero()),
             (a @ (V::Integer(_) | V::Float(_)), b @ (V::Integer(_) | V::Float(_))) => {
                 numeric(&a, &b, i64::checked_div, |x, y| x / y)
             }
@@ -586,10 +587,7 @@ pub(crate) fn binary(op: BinaryOp, l: V, r: V) -> ExecResult<V> {
             }),
         },
         B::Modulo => match (l, r) {
-            (V::Integer(_), V::Integer(0)) => Err(QueryError::arithmetic(
-                ErrorDetail::DivisionByZero,
-                "/ by zero",
-            )),
+            (V::Integer(_), V::Integer(0)) => Err(division_by_zero()),
             (a @ (V::Integer(_) | V::Float(_)), b @ (V::Integer(_) | V::Float(_))) => {
                 numeric(&a, &b, i64::checked_rem, |x, y| x % y)
             }

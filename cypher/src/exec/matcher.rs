@@ -664,14 +664,8 @@ pub(crate) fn sub_pattern_exists(
     row: &Row,
     ctx: &Ctx<'_, '_>,
 ) -> ExecResult<bool> {
-    let mut matcher = Matcher::new(Arc::new(sub.pattern.clone()), row.clone());
-    while let Some(found) = matcher.next(ctx)? {
-        match &sub.predicate {
-            Some(p) if eval_predicate(p, &found, ctx)? != Some(true) => {}
-            _ => return Ok(true),
-        }
-    }
-    Ok(false)
+    let mut matcher = Matcher::new(sub.pattern.clone(), row.clone());
+    Ok(matcher.next(ctx)?.is_some())
 }
 
 /// The projections of every match of a pattern comprehension.
@@ -681,14 +675,9 @@ pub(crate) fn sub_pattern_collect(
     row: &Row,
     ctx: &Ctx<'_, '_>,
 ) -> ExecResult<Vec<V>> {
-    let mut matcher = Matcher::new(Arc::new(sub.pattern.clone()), row.clone());
+    let mut matcher = Matcher::new(sub.pattern.clone(), row.clone());
     let mut out = Vec::new();
     while let Some(found) = matcher.next(ctx)? {
-        if let Some(p) = &sub.predicate {
-            if eval_predicate(p, &found, ctx)? != Some(true) {
-                continue;
-            }
-        }
         out.push(eval(projection, &found, ctx)?);
     }
     Ok(out)

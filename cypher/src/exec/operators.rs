@@ -122,7 +122,12 @@ pub(crate) fn build(plan: &Plan, start: Row, profile: bool) -> BoxStage {
 /// Whether a subquery yields at least one row for `row`.
 pub(crate) fn subquery_has_rows(plan: &Plan, row: &Row, ctx: &Ctx<'_, '_>) -> ExecResult<bool> {
     let mut sub = Ctx {
-        graph: GraphAccess::Read(Arc::new(ctx.state().clone())),
+        // A read query shares its version; a write query's subquery reads a
+        // copy of the transaction's view (persistent parts: cheap).
+        graph: GraphAccess::Read(match &ctx.graph {
+            GraphAccess::Read(state) => state.clone(),
+            GraphAccess::Write(txn) => Arc::new(txn.view().clone()),
+        }),
         params: ctx.params,
         guard: Guard::new(
             ctx.guard.deadline,

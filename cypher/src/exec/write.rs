@@ -12,7 +12,7 @@ use crate::plan::ir::{CreateItem, Expr, PatternPlan, ProcedureCall, SetAction};
 use crate::value::CypherValue;
 
 use super::eval::eval;
-use super::graph_fns::{entity_properties, node_labels};
+use super::graph_fns::{entity_properties, node_labels, property_of};
 use super::matcher::{build_path, Matcher};
 use super::operators::{BoxStage, Stage};
 use super::{get, set, Ctx, DeletedEntity, ExecResult, Row};
@@ -317,34 +317,9 @@ fn set_property(
     key: &str,
     value: Option<Value>,
 ) -> ExecResult<()> {
-    let current = match target {
-        V::Node(n) => {
-            let state = ctx.state();
-            state
-                .node(*n)
-                .ok_or_else(deleted)?
-                .property(
-                    state
-                        .prop_key_id(key)
-                        .unwrap_or(graph_model::PropKeyId(u32::MAX)),
-                )
-                .cloned()
-        }
-        V::Relationship(r) => {
-            let state = ctx.state();
-            state
-                .rel(*r)
-                .ok_or_else(deleted)?
-                .property(
-                    state
-                        .prop_key_id(key)
-                        .unwrap_or(graph_model::PropKeyId(u32::MAX)),
-                )
-                .cloned()
-        }
-        _ => None,
-    };
-    if current.is_none() && value.is_none() {
+    // Removing a property that is not there changes nothing (and counts
+    // nothing); reading it also fails for a deleted entity.
+    if value.is_none() && property_of(target, key, ctx)?.is_null() {
         return Ok(());
     }
     let txn = ctx.txn()?;

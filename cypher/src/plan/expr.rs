@@ -261,15 +261,14 @@ impl Compiler<'_> {
                     element: (**element).clone(),
                     span: element.span,
                 };
-                if let Some(kind) = element.shortest {
-                    let mut inner = scope.clone();
-                    let (pattern, path_slot) = self.sub_pattern(&[part], None, &mut inner, true)?;
-                    let _ = path_slot;
-                    Expr::ShortestPath(Box::new(pattern), kind == ast::ShortestPath::All)
-                } else {
-                    let mut inner = scope.clone();
-                    let (pattern, _) = self.sub_pattern(&[part], None, &mut inner, false)?;
-                    Expr::Exists(Box::new(pattern))
+                let mut inner = scope.clone();
+                let shortest = element.shortest;
+                let pattern = self.sub_pattern(&[part], None, &mut inner, shortest.is_some())?;
+                match shortest {
+                    Some(kind) => {
+                        Expr::ShortestPath(Box::new(pattern), kind == ast::ShortestPath::All)
+                    }
+                    None => Expr::Exists(Box::new(pattern)),
                 }
             }
             ExprKind::PatternComprehension(pc) => {
@@ -279,7 +278,7 @@ impl Compiler<'_> {
                     span: pc.pattern.span,
                 };
                 let mut inner = scope.clone();
-                let (pattern, _) =
+                let pattern =
                     self.sub_pattern(&[part], pc.predicate.as_ref(), &mut inner, false)?;
                 let projection = self.expr(&pc.projection, &inner)?;
                 Expr::PatternComprehension(Box::new(pattern), Box::new(projection))
@@ -287,7 +286,7 @@ impl Compiler<'_> {
             ExprKind::Exists(sub) => match sub.as_ref() {
                 ExistsSubquery::Pattern { pattern, predicate } => {
                     let mut inner = scope.clone();
-                    let (pattern, _) =
+                    let pattern =
                         self.sub_pattern(pattern, predicate.as_ref(), &mut inner, false)?;
                     Expr::Exists(Box::new(pattern))
                 }
@@ -403,14 +402,10 @@ impl Compiler<'_> {
         predicate: Option<&ast::Expr>,
         scope: &mut Scope,
         shortest: bool,
-    ) -> R<(SubPattern, Option<usize>)> {
+    ) -> R<SubPattern> {
         let pattern = self.pattern(parts, predicate, scope, shortest)?;
-        Ok((
-            SubPattern {
-                pattern,
-                predicate: None,
-            },
-            None,
-        ))
+        Ok(SubPattern {
+            pattern: Arc::new(pattern),
+        })
     }
 }

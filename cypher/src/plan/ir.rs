@@ -139,12 +139,11 @@ pub(crate) enum MapProjectionItem {
 
 /// A pattern evaluated inside an expression: matched against the current
 /// row (its bound variables stay fixed), with slots of its own for the
-/// variables it introduces.
+/// variables it introduces. Its `WHERE`, if any, is among its steps.
 #[derive(Debug, Clone)]
 pub(crate) struct SubPattern {
-    pub(crate) pattern: PatternPlan,
-    /// Extra filter (`WHERE` of a pattern comprehension or EXISTS).
-    pub(crate) predicate: Option<Expr>,
+    /// Shared, so that evaluating it for each row copies nothing.
+    pub(crate) pattern: Arc<PatternPlan>,
 }
 
 /// Where a node step starts.

@@ -192,21 +192,32 @@ impl Compiler<'_> {
         })
     }
 
+    /// The entity and key of a `n.key` written by SET or REMOVE.
+    fn property_target(
+        &mut self,
+        property: &ast::Expr,
+        clause: &str,
+        scope: &Scope,
+    ) -> R<(Expr, Arc<str>)> {
+        let ExprKind::Property { expr, key } = &property.kind else {
+            return Err(compile_error(
+                QueryErrorKind::Syntax,
+                Some(ErrorDetail::UnexpectedSyntax),
+                format!("{clause} needs a property"),
+                property.span.start,
+            ));
+        };
+        Ok((self.expr(expr, scope)?, key.as_str().into()))
+    }
+
     /// One SET item.
     pub(crate) fn set_item(&mut self, item: &ast::SetItem, scope: &Scope) -> R<SetAction> {
         Ok(match item {
             ast::SetItem::Property { property, value } => {
-                let ExprKind::Property { expr, key } = &property.kind else {
-                    return Err(compile_error(
-                        QueryErrorKind::Syntax,
-                        Some(ErrorDetail::UnexpectedSyntax),
-                        "SET needs a property",
-                        property.span.start,
-                    ));
-                };
+                let (target, key) = self.property_target(property, "SET", scope)?;
                 SetAction::Property {
-                    target: self.expr(expr, scope)?,
-                    key: key.as_str().into(),
+                    target,
+                    key,
                     value: self.expr(value, scope)?,
                 }
             }
@@ -229,17 +240,10 @@ impl Compiler<'_> {
     pub(crate) fn remove_item(&mut self, item: &ast::RemoveItem, scope: &Scope) -> R<SetAction> {
         Ok(match item {
             ast::RemoveItem::Property(property) => {
-                let ExprKind::Property { expr, key } = &property.kind else {
-                    return Err(compile_error(
-                        QueryErrorKind::Syntax,
-                        Some(ErrorDetail::UnexpectedSyntax),
-                        "REMOVE needs a property",
-                        property.span.start,
-                    ));
-                };
+                let (target, key) = self.property_target(property, "REMOVE", scope)?;
                 SetAction::Property {
-                    target: self.expr(expr, scope)?,
-                    key: key.as_str().into(),
+                    target,
+                    key,
                     value: Expr::Const(crate::CypherValue::Null),
                 }
             }
