@@ -154,6 +154,18 @@ impl Checker<'_> {
 
     /// The column names of a single query's final RETURN, when known
     /// without scope information.
+    /// COUNT and COLLECT subqueries take one single query (no UNION).
+    fn single_subquery(&self, q: &Query, what: &str) -> R {
+        match q.unions.first() {
+            Some(u) => Err(self.err(
+                u.span,
+                format!("UNION inside a {what} subquery is not supported"),
+                ErrorDetail::InvalidClauseComposition,
+            )),
+            None => Ok(()),
+        }
+    }
+
     fn columns(q: &SingleQuery) -> Option<Vec<String>> {
         match q.clauses.last()? {
             Clause::Return(r) if !r.projection.star => Some(
@@ -484,6 +496,23 @@ impl Checker<'_> {
                 if let ExistsSubquery::Query(q) = sub.as_ref() {
                     return self.query(q, true);
                 }
+            }
+            ExprKind::CountSubquery(sub) => {
+                if let ExistsSubquery::Query(q) = sub.as_ref() {
+                    self.single_subquery(q, "COUNT")?;
+                    return self.query(q, true);
+                }
+            }
+            ExprKind::CollectSubquery(q) => {
+                self.single_subquery(q, "COLLECT")?;
+                if Self::columns(&q.first).is_none_or(|c| c.len() != 1) {
+                    return Err(self.err(
+                        q.span,
+                        "A COLLECT subquery must end with a RETURN of exactly one column",
+                        ErrorDetail::InvalidClauseComposition,
+                    ));
+                }
+                return self.query(q, true);
             }
             _ => {}
         }

@@ -120,6 +120,12 @@ pub enum ExprKind {
     Pattern(Box<PatternElement>),
     /// `EXISTS { ... }`.
     Exists(Box<ExistsSubquery>),
+    /// `COUNT { ... }` (Neo4j 5): how many rows the subquery, or matches
+    /// the pattern, has.
+    CountSubquery(Box<ExistsSubquery>),
+    /// `COLLECT { ... RETURN x }` (Neo4j 5): the values of the subquery's
+    /// one column, as a list in row order.
+    CollectSubquery(Box<Query>),
     /// Map projection `n{.name, .*, key: expr, var}`.
     MapProjection(Box<MapProjection>),
 }
@@ -338,7 +344,7 @@ pub struct Reduce {
     pub expr: Expr,
 }
 
-/// The body of `EXISTS { ... }`.
+/// The body of `EXISTS { ... }` (and of `COUNT { ... }`).
 #[derive(Debug, Clone, PartialEq)]
 pub enum ExistsSubquery {
     /// `EXISTS { (a)-->(b), ... WHERE pred }`.

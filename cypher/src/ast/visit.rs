@@ -28,7 +28,8 @@ impl Expr {
             ExprKind::Literal(_)
             | ExprKind::Parameter(_)
             | ExprKind::Variable(_)
-            | ExprKind::CountStar => {}
+            | ExprKind::CountStar
+            | ExprKind::CollectSubquery(_) => {}
             ExprKind::List(items) => items.iter().for_each(f),
             ExprKind::Map(entries) => entries.iter().for_each(|e| f(&e.value)),
             ExprKind::Property { expr, .. }
@@ -99,7 +100,7 @@ impl Expr {
                 f(&r.expr);
             }
             ExprKind::Pattern(p) => p.for_each_expr(f),
-            ExprKind::Exists(e) => {
+            ExprKind::Exists(e) | ExprKind::CountSubquery(e) => {
                 if let ExistsSubquery::Pattern { pattern, predicate } = e.as_ref() {
                     for part in pattern {
                         part.element.for_each_expr(f);

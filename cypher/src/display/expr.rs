@@ -171,8 +171,16 @@ impl Display for MapProjectionItem {
 
 impl Display for ExistsSubquery {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
-        f.write_str("EXISTS { ")?;
-        match self {
+        f.write_str("EXISTS ")?;
+        subquery_body(self, f)
+    }
+}
+
+/// `{ pattern [WHERE p] }` or `{ query }`.
+fn subquery_body(body: &ExistsSubquery, f: &mut Formatter<'_>) -> fmt::Result {
+    {
+        f.write_str("{ ")?;
+        match body {
             ExistsSubquery::Pattern { pattern, predicate } => {
                 join(f, pattern, ", ")?;
                 if let Some(p) = predicate {
@@ -303,6 +311,11 @@ impl Expr {
             ),
             ExprKind::Pattern(p) => p.fmt(f),
             ExprKind::Exists(e) => e.fmt(f),
+            ExprKind::CountSubquery(e) => {
+                f.write_str("COUNT ")?;
+                subquery_body(e, f)
+            }
+            ExprKind::CollectSubquery(q) => write!(f, "COLLECT {{ {q} }}"),
             ExprKind::MapProjection(m) => {
                 write!(f, "{}{{", Var(&m.variable.name))?;
                 join(f, &m.items, ", ")?;

@@ -321,6 +321,10 @@ fn eval_inner(e: &Expr, row: &Row, ctx: &Ctx<'_, '_>) -> ExecResult<V> {
             V::List(super::matcher::sub_pattern_collect(sub, projection, row, ctx)?.into())
         }
         Expr::ExistsQuery(plan) => V::Boolean(super::operators::subquery_has_rows(plan, row, ctx)?),
+        Expr::CountQuery(plan) => V::Integer(super::operators::subquery_row_count(plan, row, ctx)?),
+        Expr::CollectQuery(plan) => {
+            V::List(super::operators::subquery_collect(plan, row, ctx)?.into())
+        }
         Expr::MapProjection(base, items) => {
             let base = eval(base, row, ctx)?;
             if base.is_null() {

@@ -121,7 +121,46 @@ pub(crate) fn build(plan: &Plan, start: Row, profile: bool) -> BoxStage {
 
 /// Whether a subquery yields at least one row for `row`.
 pub(crate) fn subquery_has_rows(plan: &Plan, row: &Row, ctx: &Ctx<'_, '_>) -> ExecResult<bool> {
-    let mut sub = Ctx {
+    let mut sub = subquery_ctx(ctx);
+    let mut stage = build(plan, row.clone(), false);
+    Ok(stage.next(&mut sub)?.is_some())
+}
+
+/// `COUNT { ... }`: the number of rows the subquery yields for `row`.
+pub(crate) fn subquery_row_count(plan: &Plan, row: &Row, ctx: &Ctx<'_, '_>) -> ExecResult<i64> {
+    let mut sub = subquery_ctx(ctx);
+    let mut stage = build(plan, row.clone(), false);
+    let mut count = 0_i64;
+    while stage.next(&mut sub)?.is_some() {
+        ctx.guard.tick()?;
+        count += 1;
+    }
+    Ok(count)
+}
+
+/// `COLLECT { ... RETURN x }`: the values of the one column, in order.
+pub(crate) fn subquery_collect(
+    plan: &Plan,
+    row: &Row,
+    ctx: &Ctx<'_, '_>,
+) -> ExecResult<Vec<CypherValue>> {
+    let Some(&(_, slot)) = plan.columns.first() else {
+        return Ok(Vec::new());
+    };
+    let mut sub = subquery_ctx(ctx);
+    let mut stage = build(plan, row.clone(), false);
+    let mut values = Vec::new();
+    while let Some(out) = stage.next(&mut sub)? {
+        ctx.guard.tick()?;
+        values.push(super::get(&out, slot).clone());
+    }
+    Ok(values)
+}
+
+/// A context for a subquery run inside an expression: it reads what the
+/// outer query reads and shares its time limit and cancel flag.
+fn subquery_ctx<'a, 'p>(ctx: &Ctx<'a, 'p>) -> Ctx<'a, 'p> {
+    Ctx {
         // A read query shares its version; a write query's subquery reads a
         // copy of the transaction's view (persistent parts: cheap).
         graph: GraphAccess::Read(match &ctx.graph {
@@ -141,9 +180,7 @@ pub(crate) fn subquery_has_rows(plan: &Plan, row: &Row, ctx: &Ctx<'_, '_>) -> Ex
         pending_set: std::collections::HashSet::new(),
         procedures: ctx.procedures,
         profile: None,
-    };
-    let mut stage = build(plan, row.clone(), false);
-    Ok(stage.next(&mut sub)?.is_some())
+    }
 }
 
 struct ProfileStage {

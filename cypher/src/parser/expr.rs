@@ -409,6 +409,8 @@ impl Parser<'_> {
             "NULL" => return Ok(self.literal(Literal::Null)),
             "CASE" => return self.parse_case(),
             "EXISTS" if next == TokenKind::LBrace => return self.parse_exists_subquery(),
+            "COUNT" if next == TokenKind::LBrace => return self.parse_count_subquery(),
+            "COLLECT" if next == TokenKind::LBrace => return self.parse_collect_subquery(),
             "ALL" | "ANY" | "NONE" | "SINGLE"
                 if next == TokenKind::LParen
                     && self.is_variable_at(2)
@@ -688,7 +690,42 @@ impl Parser<'_> {
     }
 
     fn parse_exists_subquery(&mut self) -> PResult<Expr> {
-        let start = self.advance().span; // EXISTS
+        let start = self.peek().span;
+        let body = self.parse_subquery_body()?;
+        Ok(Expr::new(
+            ExprKind::Exists(Box::new(body)),
+            self.span_from(start),
+        ))
+    }
+
+    fn parse_count_subquery(&mut self) -> PResult<Expr> {
+        let start = self.peek().span;
+        let body = self.parse_subquery_body()?;
+        Ok(Expr::new(
+            ExprKind::CountSubquery(Box::new(body)),
+            self.span_from(start),
+        ))
+    }
+
+    fn parse_collect_subquery(&mut self) -> PResult<Expr> {
+        let start = self.peek().span;
+        let brace = self.peek_nth(1).span;
+        match self.parse_subquery_body()? {
+            ExistsSubquery::Query(q) => Ok(Expr::new(
+                ExprKind::CollectSubquery(Box::new(q)),
+                self.span_from(start),
+            )),
+            ExistsSubquery::Pattern { .. } => Err(self.error_at(
+                brace.start,
+                "COLLECT { ... } needs a query that ends with RETURN",
+                None,
+            )),
+        }
+    }
+
+    /// `{ pattern [WHERE p] }` or `{ query }` after EXISTS/COUNT/COLLECT.
+    fn parse_subquery_body(&mut self) -> PResult<ExistsSubquery> {
+        self.advance(); // EXISTS / COUNT / COLLECT
         self.expect(&TokenKind::LBrace)?;
         self.enter()?;
         let saved = std::mem::replace(&mut self.patterns_allowed, false);
@@ -708,10 +745,7 @@ impl Parser<'_> {
         self.leave();
         let body = body?;
         self.expect(&TokenKind::RBrace)?;
-        Ok(Expr::new(
-            ExprKind::Exists(Box::new(body)),
-            self.span_from(start),
-        ))
+        Ok(body)
     }
 
     fn parse_pattern_predicate(&mut self) -> PResult<Expr> {

@@ -295,6 +295,29 @@ impl Compiler<'_> {
                     Expr::ExistsQuery(Box::new(plan))
                 }
             },
+            ExprKind::CountSubquery(sub) => {
+                let plan = match sub.as_ref() {
+                    ExistsSubquery::Pattern { pattern, predicate } => {
+                        let query = ast::Query {
+                            first: ast::SingleQuery {
+                                clauses: vec![ast::Clause::Match(ast::MatchClause {
+                                    optional: false,
+                                    pattern: pattern.clone(),
+                                    predicate: predicate.clone(),
+                                    span: e.span,
+                                })],
+                                span: e.span,
+                            },
+                            unions: Vec::new(),
+                            span: e.span,
+                        };
+                        self.subquery(&query, scope)?
+                    }
+                    ExistsSubquery::Query(q) => self.subquery(q, scope)?,
+                };
+                Expr::CountQuery(Box::new(plan))
+            }
+            ExprKind::CollectSubquery(q) => Expr::CollectQuery(Box::new(self.subquery(q, scope)?)),
             ExprKind::MapProjection(mp) => {
                 let base = match scope.get(&mp.variable.name) {
                     Some(slot) => Expr::Slot(slot),

@@ -63,6 +63,10 @@ pub(crate) enum Expr {
     PatternComprehension(Box<SubPattern>, Box<Expr>),
     /// `EXISTS { MATCH ... RETURN ... }`.
     ExistsQuery(Box<Plan>),
+    /// `COUNT { ... }`: the number of rows of the subquery.
+    CountQuery(Box<Plan>),
+    /// `COLLECT { ... RETURN x }`: the values of its one column.
+    CollectQuery(Box<Plan>),
     /// `v{.a, .*, k: e}`.
     MapProjection(Box<Expr>, Vec<MapProjectionItem>),
     /// `shortestPath(...)` / `allShortestPaths(...)` as a value.

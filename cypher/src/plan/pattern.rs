@@ -64,7 +64,10 @@ fn collect_vars(e: &ast::Expr, out: &mut HashSet<String>) {
             }
             ExprKind::Pattern(el) => element_vars(el, out),
             ExprKind::PatternComprehension(pc) => element_vars(&pc.pattern, out),
-            ExprKind::Exists(sub) => match sub.as_ref() {
+            ExprKind::CollectSubquery(_) => {
+                out.insert(" late".to_string());
+            }
+            ExprKind::Exists(sub) | ExprKind::CountSubquery(sub) => match sub.as_ref() {
                 ast::ExistsSubquery::Pattern { pattern, .. } => {
                     for part in pattern {
                         element_vars(&part.element, out);

@@ -355,7 +355,15 @@ impl Analyzer<'_> {
                     Ty::Path
                 }
             }
-            ExprKind::Exists(sub) => {
+            ExprKind::CollectSubquery(q) => {
+                let mut inner = cx.scope.clone();
+                for (n, t) in &cx.locals {
+                    inner.bind(n, t.clone());
+                }
+                self.query(q, &inner)?;
+                Ty::List(Box::new(Ty::Unknown))
+            }
+            ExprKind::Exists(sub) | ExprKind::CountSubquery(sub) => {
                 match sub.as_ref() {
                     ExistsSubquery::Pattern { pattern, predicate } => {
                         let mut vars = Vec::new();
@@ -384,7 +392,11 @@ impl Analyzer<'_> {
                         self.query(q, &inner)?;
                     }
                 }
-                Ty::Bool
+                if matches!(e.kind, ExprKind::CountSubquery(_)) {
+                    Ty::Int
+                } else {
+                    Ty::Bool
+                }
             }
             ExprKind::MapProjection(m) => {
                 self.defined_ident(&m.variable, cx)?;
