@@ -128,6 +128,7 @@ struct Inner {
     snapshot_lock: Mutex<()>,
     shutdown: (Mutex<bool>, Condvar),
     snapshotter: Mutex<Option<JoinHandle<()>>>,
+    pub(crate) feed: super::feed::Feed,
 }
 
 /// An embedded graph database: in memory, and durable when opened on a data
@@ -230,6 +231,7 @@ impl Database {
                 snapshot_lock: Mutex::new(()),
                 shutdown: (Mutex::new(false), Condvar::new()),
                 snapshotter: Mutex::new(None),
+                feed: super::feed::Feed::default(),
             }),
         }
     }
@@ -265,7 +267,31 @@ impl Database {
                 .is_some()
                 .then(|| Vec::with_capacity(log_capacity)),
             op_count: 0,
+            touched: self
+                .inner
+                .feed
+                .is_active()
+                .then(super::feed::Touched::default),
         }
+    }
+
+    /// Calls `listener` after every commit from now on, on the committing
+    /// thread, with the nodes the commit changed. Keep it quick (hand the
+    /// event to a channel): commits wait for it.
+    pub fn subscribe(
+        &self,
+        listener: impl Fn(&super::feed::CommitEvent) + Send + Sync + 'static,
+    ) -> super::feed::ListenerId {
+        self.inner.feed.subscribe(std::sync::Arc::new(listener))
+    }
+
+    /// Stops a listener; `false` when it was not registered.
+    pub fn unsubscribe(&self, id: super::feed::ListenerId) -> bool {
+        self.inner.feed.unsubscribe(id)
+    }
+
+    pub(crate) fn feed(&self) -> &super::feed::Feed {
+        &self.inner.feed
     }
 
     /// Runs `f` in a write transaction and commits it when `f` succeeds.

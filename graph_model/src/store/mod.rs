@@ -4,6 +4,7 @@ pub mod adjacency;
 pub(crate) mod codec;
 pub mod cowmap;
 pub mod db;
+pub mod feed;
 pub mod interner;
 pub mod op;
 pub mod pvec;
@@ -14,6 +15,7 @@ pub mod txn;
 pub(crate) mod wal;
 
 pub use db::{Database, DbOptions, LogCut, RecoveryReport};
+pub use feed::{CommitEvent, ListenerId};
 pub use interner::StringInterner;
 pub use op::{IndexSpec, Op};
 pub use record::{NodeRecord, PropertyMap, RelRecord};

@@ -29,6 +29,9 @@ pub struct WriteTxn<'db> {
     /// The encoded operations, for the log (`None` in memory-only mode).
     pub(crate) log: Option<Vec<u8>>,
     pub(crate) op_count: usize,
+    /// Nodes changed so far (tracked only while the database has commit
+    /// listeners).
+    pub(crate) touched: Option<super::feed::Touched>,
 }
 
 impl WriteTxn<'_> {
@@ -53,9 +56,26 @@ impl WriteTxn<'_> {
             let _ = encoder.op(&op);
             self.log = Some(encoder.out);
         }
+        let ends = if self.touched.is_some() {
+            self.op_nodes(&op)
+        } else {
+            [None, None]
+        };
+        let created = match &op {
+            Op::CreateNode { id, .. } => Some(*id),
+            _ => None,
+        };
         match self.state.apply(op) {
             Ok(()) => {
                 self.op_count += 1;
+                if let Some(touched) = self.touched.as_mut() {
+                    if let Some(id) = created {
+                        touched.created(id);
+                    }
+                    for node in ends.into_iter().flatten() {
+                        touched.node(node);
+                    }
+                }
                 Ok(())
             }
             Err(e) => {
@@ -64,6 +84,23 @@ impl WriteTxn<'_> {
                 }
                 Err(e)
             }
+        }
+    }
+
+    /// The nodes an operation changes (read before it applies, so a
+    /// deleted relationship's ends are still known).
+    fn op_nodes(&self, op: &Op) -> [Option<NodeId>; 2] {
+        match op {
+            Op::CreateNode { id, .. } | Op::DeleteNode { id } => [Some(*id), None],
+            Op::AddLabel { node, .. }
+            | Op::RemoveLabel { node, .. }
+            | Op::SetNodeProperty { node, .. } => [Some(*node), None],
+            Op::CreateRel { start, end, .. } => [Some(*start), Some(*end)],
+            Op::DeleteRel { id: rel } | Op::SetRelProperty { rel, .. } => self
+                .state
+                .rel(*rel)
+                .map_or([None, None], |r| [Some(r.start), Some(r.end)]),
+            _ => [None, None],
         }
     }
 
@@ -340,8 +377,18 @@ impl WriteTxn<'_> {
             state,
             log,
             op_count,
+            touched,
         } = self;
-        db.commit_parts(slot, state, log, op_count)
+        let lsn = db.commit_parts(slot, state, log, op_count)?;
+        if let Some(touched) = touched.filter(|_| op_count > 0) {
+            db.feed().notify(&super::feed::CommitEvent {
+                lsn,
+                state: db.snapshot(),
+                created_nodes: touched.created,
+                touched_nodes: touched.nodes,
+            });
+        }
+        Ok(lsn)
     }
 
     /// Discards every change.
