@@ -262,7 +262,7 @@ pub fn write_offset(f: &mut impl fmt::Write, offset: FixedOffset) -> fmt::Result
     let sign = if total < 0 { '-' } else { '+' };
     let abs = total.unsigned_abs();
     write!(f, "{sign}{:02}:{:02}", abs / 3600, (abs / 60) % 60)?;
-    if abs % 60 != 0 {
+    if !abs.is_multiple_of(60) {
         write!(f, ":{:02}", abs % 60)?;
     }
     Ok(())

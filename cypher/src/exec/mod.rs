@@ -80,7 +80,7 @@ impl Guard {
     pub(crate) fn tick(&self) -> ExecResult<()> {
         let t = self.ticks.get().wrapping_add(1);
         self.ticks.set(t);
-        if t % 1024 == 0 {
+        if t.is_multiple_of(1024) {
             self.check()?;
         }
         Ok(())

@@ -85,11 +85,11 @@ impl<T: Clone> PVec<T> {
     pub fn push(&mut self, item: T) -> usize {
         let index = self.len;
         let top = Arc::make_mut(&mut self.top);
-        if index % BLOCK_SIZE == 0 {
+        if index.is_multiple_of(BLOCK_SIZE) {
             top.push(Arc::new(Vec::with_capacity(16)));
         }
         let mid = Arc::make_mut(top.last_mut().expect("a block was just ensured"));
-        if index % LEAF_SIZE == 0 {
+        if index.is_multiple_of(LEAF_SIZE) {
             mid.push(Arc::new(Vec::with_capacity(LEAF_SIZE)));
         }
         let leaf = Arc::make_mut(mid.last_mut().expect("a leaf was just ensured"));

@@ -129,7 +129,7 @@ fn main() -> ExitCode {
         done += 1;
         if options.progress {
             eprint!(".");
-            if done % 100 == 0 || done == selected {
+            if done.is_multiple_of(100) || done == selected {
                 eprintln!(" {done}/{selected}");
             }
         }

@@ -214,7 +214,7 @@ fn relationship_inner(map: &Map<String, Json>) -> String {
 /// A path: alternating nodes and relationships, odd length, at least one
 /// relationship; each arrow points the way the relationship does.
 fn path_text(items: &[Json]) -> Option<String> {
-    if items.len() < 3 || items.len() % 2 == 0 {
+    if items.len() < 3 || items.len().is_multiple_of(2) {
         return None;
     }
     let mut text = String::new();
