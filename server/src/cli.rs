@@ -105,6 +105,8 @@ enum Command {
         #[arg(long, env = "CAREGRAPH_QUERY_TIMEOUT", value_name = "SECONDS")]
         query_timeout: Option<u64>,
     },
+    /// Print the GraphQL schema (SDL).
+    Schema,
     /// Benchmarks that print figures.
     Bench {
         #[command(subcommand)]
@@ -208,6 +210,15 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 format,
             })?;
             Ok(ExitCode::from(code))
+        }
+        Command::Schema => {
+            let sdl = crate::graphql::sdl()?;
+            if let Err(e) = std::io::Write::write_all(&mut std::io::stdout(), sdl.as_bytes()) {
+                if e.kind() != std::io::ErrorKind::BrokenPipe {
+                    return Err(e.into());
+                }
+            }
+            Ok(ExitCode::SUCCESS)
         }
         Command::Bench { which } => {
             commands::bench::run(&which)?;

@@ -2,5 +2,6 @@
 
 pub mod cli;
 pub mod commands;
+pub mod graphql;
 pub mod http;
 pub mod settings;

@@ -96,6 +96,10 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
         server.addr
     );
     println!("  cypher:  POST http://{}/db/neo4j/query/v2", server.addr);
+    println!(
+        "  graphql: POST http://{0}/graphql (GraphiQL: http://{0}/graphql; subscriptions: ws://{0}/graphql)",
+        server.addr
+    );
     println!("Press Ctrl-C to stop.");
     wait_for_ctrl_c()?;
     eprintln!("stopping: finishing requests and writing a snapshot");

@@ -19,6 +19,12 @@ pub struct Metrics {
     pub fhir_records_loaded: AtomicU64,
     /// FHIR records rejected through `POST /fhir`.
     pub fhir_records_rejected: AtomicU64,
+    /// GraphQL requests answered without errors.
+    graphql_ok: AtomicU64,
+    /// GraphQL requests answered with errors.
+    graphql_errors: AtomicU64,
+    /// Time spent answering GraphQL requests, in microseconds.
+    graphql_micros: AtomicU64,
 }
 
 impl Metrics {
@@ -27,6 +33,18 @@ impl Metrics {
         if let Ok(mut map) = self.requests.lock() {
             *map.entry((route.to_owned(), status)).or_default() += 1;
         }
+    }
+
+    /// Records one GraphQL request.
+    pub fn observe_graphql(&self, elapsed: std::time::Duration, ok: bool) {
+        let counter = if ok {
+            &self.graphql_ok
+        } else {
+            &self.graphql_errors
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+        self.graphql_micros
+            .fetch_add(elapsed.as_micros() as u64, Ordering::Relaxed);
     }
 
     fn requests(&self) -> BTreeMap<(String, u16), u64> {
@@ -97,6 +115,18 @@ pub(crate) async fn render(state: web::Data<AppState>) -> HttpResponse {
             escape(&route)
         );
     }
+    let _ = writeln!(out, "# HELP caregraph_graphql_requests_total GraphQL requests by outcome.\n# TYPE caregraph_graphql_requests_total counter");
+    let _ = writeln!(
+        out,
+        "caregraph_graphql_requests_total{{outcome=\"ok\"}} {}\ncaregraph_graphql_requests_total{{outcome=\"error\"}} {}",
+        state.metrics.graphql_ok.load(Ordering::Relaxed),
+        state.metrics.graphql_errors.load(Ordering::Relaxed)
+    );
+    let _ = writeln!(
+        out,
+        "# HELP caregraph_graphql_seconds_total Time spent answering GraphQL requests.\n# TYPE caregraph_graphql_seconds_total counter\ncaregraph_graphql_seconds_total {:.6}",
+        state.metrics.graphql_micros.load(Ordering::Relaxed) as f64 / 1e6
+    );
     if let Some(rss) = resident_bytes() {
         let _ = writeln!(out, "# HELP process_resident_memory_bytes Resident memory.\n# TYPE process_resident_memory_bytes gauge\nprocess_resident_memory_bytes {rss}");
     }

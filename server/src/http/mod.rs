@@ -2,6 +2,7 @@
 //! (used by `serve` and by tests).
 
 pub mod fhir;
+pub mod graphql;
 pub mod metrics;
 pub mod query;
 
@@ -33,6 +34,11 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: &web::Data<AppState>) {
         .route("/health", web::get().to(health))
         .route("/metrics", web::get().to(metrics::render))
         .route("/fhir", web::post().to(fhir::ingest))
+        .route(graphql::ROUTE, web::post().to(graphql::execute))
+        .route(
+            graphql::ROUTE,
+            web::get().to(graphql::graphiql_or_websocket),
+        )
         .route(query::ROUTE, web::post().to(query::run));
 }
 
@@ -92,6 +98,32 @@ pub fn spawn_with(
     addr: SocketAddr,
     workers: usize,
 ) -> anyhow::Result<RunningServer> {
+    spawn_full(
+        state,
+        query,
+        crate::graphql::Limits::default(),
+        addr,
+        workers,
+    )
+}
+
+/// [`spawn`] with settings for the Cypher endpoint and GraphQL limits.
+pub fn spawn_full(
+    state: AppState,
+    query: QuerySettings,
+    limits: crate::graphql::Limits,
+    addr: SocketAddr,
+    workers: usize,
+) -> anyhow::Result<RunningServer> {
+    let timeout = limits.timeout;
+    let api = crate::graphql::Api::new(
+        crate::graphql::EmbeddedBackend::new(state.db.clone()),
+        limits,
+    );
+    let graphql = web::Data::new(graphql::GraphqlService {
+        schema: crate::graphql::build_schema(api)?,
+        timeout,
+    });
     let state = web::Data::new(state);
     let query = web::Data::new(query);
     let (tx, rx) = std::sync::mpsc::channel();
@@ -103,6 +135,7 @@ pub fn spawn_with(
                 let server = HttpServer::new(move || {
                     App::new()
                         .app_data(query.clone())
+                        .app_data(graphql.clone())
                         .configure(|cfg| configure(cfg, &app_state))
                 })
                 .on_connect(query::ClientSocket::on_connect)

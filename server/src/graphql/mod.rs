@@ -1,0 +1,156 @@
+//! The GraphQL API: a schema generated from the graph model, whose every
+//! request field compiles into ONE Cypher query run by a [`CypherBackend`].
+//! This module knows nothing of the web framework: `crate::http::graphql`
+//! serves it over HTTP and websocket, `caregraph schema` prints its SDL.
+
+pub mod backend;
+pub mod compile;
+pub mod error;
+pub mod limits;
+pub mod model;
+pub mod mutation;
+pub mod result;
+pub mod schema;
+pub mod subscription;
+
+use std::sync::Arc;
+
+use async_graphql::dynamic::Schema;
+use async_graphql::Value;
+use graph_model::ListenerId;
+use tokio::sync::broadcast;
+
+pub use backend::{Access, CypherBackend, EmbeddedBackend};
+pub use error::GqlError;
+pub use limits::Limits;
+pub use subscription::GraphEvent;
+
+use compile::Compiled;
+
+/// What every resolver shares.
+pub struct Api {
+    /// Where Cypher runs.
+    pub backend: Arc<dyn CypherBackend>,
+    /// Depth, complexity, page sizes, time.
+    pub limits: Arc<Limits>,
+    /// New prescriptions and claims, for subscriptions.
+    pub events: broadcast::Sender<GraphEvent>,
+    listener: Option<ListenerId>,
+}
+
+impl Drop for Api {
+    fn drop(&mut self) {
+        if let (Some(id), Some(db)) = (self.listener, self.backend.database()) {
+            db.unsubscribe(id);
+        }
+    }
+}
+
+impl Api {
+    /// The API over `backend`; with an embedded database, subscriptions
+    /// follow its commits.
+    pub fn new(backend: Arc<dyn CypherBackend>, limits: Limits) -> Arc<Api> {
+        let (events, _) = broadcast::channel(1024);
+        let listener = backend.database().map(|db| {
+            let sender = events.clone();
+            db.subscribe(move |commit| subscription::events_from_commit(commit, &sender))
+        });
+        Arc::new(Api {
+            backend,
+            limits: Arc::new(limits),
+            events,
+            listener,
+        })
+    }
+
+    /// Runs a compiled read and shapes its one value (`None`: no row, or
+    /// null).
+    pub async fn read(&self, compiled: Compiled) -> Result<Option<Value>, GqlError> {
+        self.run_compiled(compiled, Access::Read).await
+    }
+
+    /// Runs a compiled write (one transaction).
+    pub async fn write(&self, compiled: Compiled) -> Result<Option<Value>, GqlError> {
+        self.run_compiled(compiled, Access::Write).await
+    }
+
+    async fn run_compiled(
+        &self,
+        compiled: Compiled,
+        access: Access,
+    ) -> Result<Option<Value>, GqlError> {
+        tracing::debug!(cypher = %compiled.cypher, "graphql");
+        let rows = self
+            .run_rows(compiled.cypher, compiled.params, access)
+            .await?;
+        Ok(rows
+            .first()
+            .and_then(|row| row.first())
+            .map(|value| result::assemble(value, &compiled.shape))
+            .filter(|v| !matches!(v, Value::Null)))
+    }
+
+    /// Runs Cypher and returns its rows.
+    pub async fn run_rows(
+        &self,
+        cypher: String,
+        params: cypher::Params,
+        access: Access,
+    ) -> Result<backend::Rows, GqlError> {
+        self.backend
+            .run(cypher, params, access, self.limits.timeout)
+            .await
+    }
+
+    /// Loads FHIR JSON with the loader of `caregraph load`.
+    pub async fn ingest(
+        &self,
+        json: serde_json::Value,
+    ) -> Result<graph_model::fhir::LoadReport, GqlError> {
+        let db = self
+            .backend
+            .database()
+            .ok_or_else(|| GqlError::BadInput("FHIR ingestion needs the embedded store".into()))?
+            .clone();
+        let bytes = serde_json::to_vec(&json).map_err(|e| GqlError::BadInput(e.to_string()))?;
+        let data_dir = db.dir().map(std::path::Path::to_path_buf);
+        tokio::task::spawn_blocking(move || {
+            let options = match &data_dir {
+                Some(dir) => graph_model::fhir::LoadOptions::for_data_dir(dir),
+                None => graph_model::fhir::LoadOptions::default(),
+            };
+            let mut loader = graph_model::fhir::Loader::new(&db, options)?;
+            loader.load_bytes("ingestFhir", graph_model::fhir::InputKind::Json, bytes)?;
+            loader.finish()
+        })
+        .await
+        .map_err(|e| GqlError::Internal(format!("ingestion task failed: {e}")))?
+        .map_err(|e| GqlError::BadInput(format!("FHIR ingestion failed: {e}")))
+    }
+}
+
+/// The schema over `api`.
+pub fn build_schema(api: Arc<Api>) -> Result<Schema, GqlError> {
+    let builder = Schema::build("Query", Some("Mutation"), Some("Subscription"));
+    let (builder, query) = schema::register_types(builder);
+    let (builder, mutation) = mutation::register(builder);
+    let (builder, subscription) = subscription::register(builder);
+    let limits = api.limits.clone();
+    builder
+        .register(query)
+        .register(mutation)
+        .register(subscription)
+        .extension(limits::LimitsExtension::new(limits))
+        .data(api)
+        .finish()
+        .map_err(|e| GqlError::Internal(format!("the schema does not build: {e}")))
+}
+
+/// The schema's SDL (what `caregraph schema` prints).
+pub fn sdl() -> Result<String, GqlError> {
+    let api = Api::new(
+        EmbeddedBackend::new(graph_model::Database::in_memory()),
+        Limits::default(),
+    );
+    Ok(build_schema(api)?.sdl())
+}

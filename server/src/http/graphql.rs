@@ -1,0 +1,71 @@
+//! `/graphql`: GraphQL over HTTP (`POST`), GraphiQL (`GET` from a browser)
+//! and subscriptions over websocket (`GET` with an upgrade,
+//! graphql-transport-ws). The schema itself lives in `crate::graphql`.
+
+use std::time::Duration;
+
+use actix_web::{http::header, web, HttpRequest, HttpResponse};
+use async_graphql::dynamic::Schema;
+use async_graphql::http::GraphiQLSource;
+use async_graphql_actix_web::{GraphQLRequest, GraphQLResponse, GraphQLSubscription};
+
+use super::AppState;
+use crate::graphql::GqlError;
+
+/// The route.
+pub const ROUTE: &str = "/graphql";
+
+/// The schema and its request time limit, shared by the workers.
+pub struct GraphqlService {
+    /// The schema.
+    pub schema: Schema,
+    /// Time limit of one request.
+    pub timeout: Duration,
+}
+
+pub(crate) async fn execute(
+    state: web::Data<AppState>,
+    service: web::Data<GraphqlService>,
+    request: GraphQLRequest,
+) -> GraphQLResponse {
+    let started = std::time::Instant::now();
+    let response = match tokio::time::timeout(
+        service.timeout,
+        service.schema.execute(request.into_inner()),
+    )
+    .await
+    {
+        Ok(response) => response,
+        Err(_) => async_graphql::Response::from_errors(vec![
+            GqlError::Timeout(service.timeout).into_server_error()
+        ]),
+    };
+    state.metrics.count_request(ROUTE, 200);
+    state
+        .metrics
+        .observe_graphql(started.elapsed(), response.errors.is_empty());
+    response.into()
+}
+
+pub(crate) async fn graphiql_or_websocket(
+    service: web::Data<GraphqlService>,
+    request: HttpRequest,
+    payload: web::Payload,
+) -> actix_web::Result<HttpResponse> {
+    let upgrade = request
+        .headers()
+        .get(header::UPGRADE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("websocket"));
+    if upgrade {
+        return GraphQLSubscription::new(service.schema.clone()).start(&request, payload);
+    }
+    let html = GraphiQLSource::build()
+        .endpoint(ROUTE)
+        .subscription_endpoint(ROUTE)
+        .title("CareGraph GraphiQL")
+        .finish();
+    Ok(HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .body(html))
+}
