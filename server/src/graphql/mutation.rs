@@ -256,7 +256,7 @@ fn prescribe_field() -> Field {
             for (i, (name, ref_label, key, required)) in PRESCRIBE_REFS.iter().enumerate() {
                 let Some(value) = arg(name) else {
                     if *required {
-                        return Err(GqlError::BadInput(format!("`{name}` is required"))); 
+                        return Err(GqlError::BadInput(format!("`{name}` is required")));
                     }
                     continue;
                 };
@@ -299,7 +299,7 @@ fn prescribe_field() -> Field {
             if let Some(CypherValue::List(found)) = rows.first().and_then(|r| r.first()) {
                 for ((_, ref_label, value), ok) in given.iter().zip(found.iter()) {
                     if !matches!(ok, CypherValue::Boolean(true)) {
-                        return Err(GqlError::NotFound { label: (*ref_label).to_owned(), key: value_text(value) }); 
+                        return Err(GqlError::NotFound { label: (*ref_label).to_owned(), key: value_text(value) });
                     }
                 }
             }
