@@ -6,9 +6,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery};
+use async_graphql::extensions::{
+    Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextValidation,
+};
 use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
-use async_graphql::{Positioned, ServerResult, Value, Variables};
+use async_graphql::{Positioned, ServerError, ServerResult, ValidationResult, Value, Variables};
 
 use super::error::GqlError;
 use super::model::{self, Label};
@@ -217,7 +219,21 @@ impl Extension for LimitsCheck {
         variables: &Variables,
         next: NextParseQuery<'_>,
     ) -> ServerResult<ExecutableDocument> {
-        let document = next.run(ctx, query, variables).await?;
+        let document = match next.run(ctx, query, variables).await {
+            Ok(document) => document,
+            Err(mut error) => {
+                let code = if error.message.contains("recursion depth") {
+                    "QUERY_TOO_DEEP"
+                } else {
+                    "GRAPHQL_PARSE_FAILED"
+                };
+                error
+                    .extensions
+                    .get_or_insert_with(Default::default)
+                    .set("code", code);
+                return Err(error);
+            }
+        };
         let (depth, complexity) = measure(&document, variables, &self.limits);
         if depth > self.limits.max_depth {
             return Err(GqlError::TooDeep {
@@ -234,5 +250,24 @@ impl Extension for LimitsCheck {
             .into_server_error());
         }
         Ok(document)
+    }
+
+    async fn validation(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        next: NextValidation<'_>,
+    ) -> Result<ValidationResult, Vec<ServerError>> {
+        next.run(ctx).await.map_err(|errors| {
+            errors
+                .into_iter()
+                .map(|mut error| {
+                    error
+                        .extensions
+                        .get_or_insert_with(Default::default)
+                        .set("code", "GRAPHQL_VALIDATION_FAILED");
+                    error
+                })
+                .collect()
+        })
     }
 }
