@@ -9,12 +9,14 @@
 //! The compiler also returns a [`Shape`] that tells [`super::result`] where
 //! connections are, so cursors and `pageInfo` can be filled in.
 
+use std::fmt::Write as _;
+
 use async_graphql::{Name, SelectionField, Value};
 use cypher::{CypherValue, Params};
 use indexmap::IndexMap;
 
 use super::error::GqlError;
-use super::model::{self, Dir, Label, Prop, PropType, Rel};
+use super::model::{self, Dir, Label, Rel};
 use super::Limits;
 
 /// A compiled query.
@@ -107,7 +109,7 @@ struct Paging {
 
 /// The compiler of one root field.
 pub struct Compiler<'a> {
-    limits: &'a Limits,
+    pub(super) limits: &'a Limits,
     params: Params,
     vars: usize,
 }
@@ -234,7 +236,7 @@ impl<'a> Compiler<'a> {
             Some(f) => self.node_filter(label, "this", f)?,
             None => None,
         };
-        let projection = self.aggregate_projection(label, "this", None, field)?;
+        let projection = Self::aggregate_projection(label, "this", field)?;
         let cypher = format!(
             "MATCH (this:{}){} RETURN {projection} AS result",
             quote(label.name),
@@ -284,7 +286,7 @@ impl<'a> Compiler<'a> {
                     None => None,
                 };
                 let pattern = hop_pattern(var, rel, &inner, None);
-                let projection = self.aggregate_projection(target, &inner, None, &child)?;
+                let projection = Self::aggregate_projection(target, &inner, &child)?;
                 (
                     format!(
                         "head(COLLECT {{ MATCH {pattern}{} RETURN {projection} }})",
@@ -449,7 +451,7 @@ impl<'a> Compiler<'a> {
             parts.push(format!("total: {total}"));
         }
         if wants_items {
-            let sort = self.sort_keys(label, var, rel_var, rel, args)?;
+            let sort = Self::sort_keys(label, var, rel_var, rel, args)?;
             let mut item = vec![];
             for (key, _, projection) in &node_items {
                 item.push(format!("{}: {projection}", quote(key)));
@@ -588,7 +590,6 @@ impl<'a> Compiler<'a> {
     /// ORDER BY keys from `sort` / `edgeSort` (with the key last, so pages
     /// are stable); empty without a sort (natural order, also stable).
     fn sort_keys(
-        &mut self,
         label: &'static Label,
         var: &str,
         rel_var: Option<&str>,
@@ -634,10 +635,8 @@ impl<'a> Compiler<'a> {
     /// `{count: count(var), total: {sum: ..., ...}, ...}` for an aggregate
     /// selection over the nodes bound to `var`.
     fn aggregate_projection(
-        &mut self,
         label: &'static Label,
         var: &str,
-        _rel_var: Option<&str>,
         field: &SelectionField<'_>,
     ) -> Result<String, GqlError> {
         let mut items = Vec::new();
@@ -684,279 +683,6 @@ impl<'a> Compiler<'a> {
         }
         Ok(format!("{{{}}}", items.join(", ")))
     }
-
-    // ----- filters -------------------------------------------------------
-
-    /// The condition of a `<Label>Filter` on `var` (`None`: no condition).
-    pub fn node_filter(
-        &mut self,
-        label: &'static Label,
-        var: &str,
-        filter: &Value,
-    ) -> Result<Option<String>, GqlError> {
-        let Value::Object(entries) = filter else {
-            return match filter {
-                Value::Null => Ok(None),
-                other => Err(GqlError::BadInput(format!(
-                    "a {} filter must be an object, got {other}",
-                    label.name
-                ))),
-            };
-        };
-        let mut conditions = Vec::new();
-        for (name, value) in entries {
-            if matches!(value, Value::Null) {
-                continue;
-            }
-            match name.as_str() {
-                "AND" | "OR" => {
-                    let Value::List(items) = value else {
-                        return Err(GqlError::BadInput(format!("`{name}` takes a list")));
-                    };
-                    let mut parts = Vec::new();
-                    for item in items {
-                        parts.extend(self.node_filter(label, var, item)?);
-                    }
-                    if !parts.is_empty() {
-                        let joiner = if name.as_str() == "AND" {
-                            " AND "
-                        } else {
-                            " OR "
-                        };
-                        conditions.push(format!("({})", parts.join(joiner)));
-                    } else if name.as_str() == "OR" {
-                        conditions.push("false".to_owned());
-                    }
-                }
-                "NOT" => {
-                    if let Some(inner) = self.node_filter(label, var, value)? {
-                        conditions.push(format!("NOT ({inner})"));
-                    }
-                }
-                other => {
-                    if let Some(prop) = label.prop(other) {
-                        conditions.extend(self.scalar_filter(prop, var, value)?);
-                    } else if let Some(rel) = label.rel(other) {
-                        conditions.extend(self.rel_filter(var, rel, value)?);
-                    } else {
-                        return Err(GqlError::BadInput(format!(
-                            "{} has no field `{other}` to filter on",
-                            label.name
-                        )));
-                    }
-                }
-            }
-        }
-        Ok(join_and(conditions))
-    }
-
-    /// A filter over the properties of a relationship.
-    fn props_filter(
-        &mut self,
-        props: &'static [Prop],
-        var: &str,
-        filter: &Value,
-    ) -> Result<Option<String>, GqlError> {
-        let Value::Object(entries) = filter else {
-            return Ok(None);
-        };
-        let mut conditions = Vec::new();
-        for (name, value) in entries {
-            if matches!(value, Value::Null) {
-                continue;
-            }
-            let prop = props
-                .iter()
-                .find(|p| p.name == name.as_str())
-                .ok_or_else(|| GqlError::BadInput(format!("no edge property `{name}`")))?;
-            conditions.extend(self.scalar_filter(prop, var, value)?);
-        }
-        Ok(join_and(conditions))
-    }
-
-    /// `{some|none|all: {node: ..., edge: ...}}` on a relationship field.
-    fn rel_filter(
-        &mut self,
-        var: &str,
-        rel: &'static Rel,
-        value: &Value,
-    ) -> Result<Option<String>, GqlError> {
-        let Value::Object(entries) = value else {
-            return Err(GqlError::BadInput(format!(
-                "`{}` takes {{some, none, all}}",
-                rel.field
-            )));
-        };
-        let target = target_of(rel)?;
-        let mut conditions = Vec::new();
-        for (quantifier, wanted) in entries {
-            if matches!(wanted, Value::Null) {
-                continue;
-            }
-            let inner = self.var("f");
-            let rel_var = (!rel.props.is_empty()).then(|| self.var("e"));
-            let pattern = hop_pattern(var, rel, &inner, rel_var.as_deref());
-            let mut parts = Vec::new();
-            if let Value::Object(spec) = wanted {
-                if let Some(node) = spec.get("node") {
-                    parts.extend(self.node_filter(target, &inner, node)?);
-                }
-                if let (Some(edge), Some(rel_var)) = (spec.get("edge"), rel_var.as_deref()) {
-                    parts.extend(self.props_filter(rel.props, rel_var, edge)?);
-                }
-            }
-            let condition = join_and(parts);
-            conditions.push(match (quantifier.as_str(), condition) {
-                ("some", Some(c)) => format!("EXISTS {{ {pattern} WHERE {c} }}"),
-                ("some", None) => format!("EXISTS {{ {pattern} }}"),
-                ("none", Some(c)) => format!("NOT EXISTS {{ {pattern} WHERE {c} }}"),
-                ("none", None) => format!("NOT EXISTS {{ {pattern} }}"),
-                ("all", Some(c)) => {
-                    format!("NOT EXISTS {{ {pattern} WHERE NOT coalesce({c}, false) }}")
-                }
-                ("all", None) => "true".to_owned(),
-                (other, _) => {
-                    return Err(GqlError::BadInput(format!(
-                        "`{}` takes some, none or all, not `{other}`",
-                        rel.field
-                    )))
-                }
-            });
-        }
-        Ok(join_and(conditions))
-    }
-
-    /// `{eq, in, lt, ...}` on one property.
-    fn scalar_filter(
-        &mut self,
-        prop: &Prop,
-        var: &str,
-        value: &Value,
-    ) -> Result<Option<String>, GqlError> {
-        let Value::Object(ops) = value else {
-            return Err(GqlError::BadInput(format!(
-                "`{}` takes an operator object such as {{eq: ...}}",
-                prop.name
-            )));
-        };
-        let access = format!("{var}.{}", quote(prop.name));
-        let mut conditions = Vec::new();
-        for (op, operand) in ops {
-            let op = op.as_str();
-            if op == "isNull" {
-                match operand {
-                    Value::Boolean(true) => conditions.push(format!("{access} IS NULL")),
-                    Value::Boolean(false) => conditions.push(format!("{access} IS NOT NULL")),
-                    _ => {}
-                }
-                continue;
-            }
-            if matches!(operand, Value::Null) {
-                continue;
-            }
-            let condition = match op {
-                "in" | "notIn" => {
-                    let Value::List(items) = operand else {
-                        return Err(GqlError::BadInput(format!(
-                            "`{}.{op}` takes a list",
-                            prop.name
-                        )));
-                    };
-                    let values = items
-                        .iter()
-                        .map(|v| input_value(prop, v))
-                        .collect::<Result<Vec<_>, _>>()?;
-                    let list = self.param(CypherValue::List(values.into()));
-                    let list = match prop.ty {
-                        PropType::Date => format!("[x IN {list} | date(x)]"),
-                        PropType::DateTime => format!("[x IN {list} | datetime(x)]"),
-                        _ => list,
-                    };
-                    if op == "in" {
-                        format!("{access} IN {list}")
-                    } else {
-                        format!("NOT ({access} IN {list})")
-                    }
-                }
-                _ => {
-                    let operand = self.typed_param(prop, operand)?;
-                    let cypher_op = match op {
-                        "eq" => "=",
-                        "ne" => "<>",
-                        "lt" => "<",
-                        "lte" => "<=",
-                        "gt" => ">",
-                        "gte" => ">=",
-                        "contains" => "CONTAINS",
-                        "startsWith" => "STARTS WITH",
-                        "endsWith" => "ENDS WITH",
-                        other => {
-                            return Err(GqlError::BadInput(format!(
-                                "`{}` has no operator `{other}`",
-                                prop.name
-                            )))
-                        }
-                    };
-                    format!("{access} {cypher_op} {operand}")
-                }
-            };
-            conditions.push(condition);
-        }
-        Ok(join_and(conditions))
-    }
-
-    /// A parameter for a property value, converted to its Cypher type
-    /// (`date($p)` / `datetime($p)` for temporal properties).
-    pub fn typed_param(&mut self, prop: &Prop, value: &Value) -> Result<String, GqlError> {
-        let param = self.param(input_value(prop, value)?);
-        Ok(match prop.ty {
-            PropType::Date => format!("date({param})"),
-            PropType::DateTime => format!("datetime({param})"),
-            _ => param,
-        })
-    }
-}
-
-/// A GraphQL input value as the Cypher value of a property (temporal
-/// values stay strings; the query converts them).
-pub fn input_value(prop: &Prop, value: &Value) -> Result<CypherValue, GqlError> {
-    let bad = || {
-        GqlError::BadInput(format!(
-            "`{}` takes a {}, got {value}",
-            prop.name,
-            prop.ty.scalar()
-        ))
-    };
-    Ok(match (prop.ty, value) {
-        (_, Value::Null) => CypherValue::Null,
-        (PropType::Key | PropType::String, Value::String(s)) => {
-            CypherValue::String(s.as_str().into())
-        }
-        (PropType::Date, Value::String(s)) => {
-            if chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").is_err() {
-                return Err(GqlError::BadInput(format!(
-                    "`{}`: `{s}` is not a date (YYYY-MM-DD)",
-                    prop.name
-                )));
-            }
-            CypherValue::String(s.as_str().into())
-        }
-        (PropType::DateTime, Value::String(s)) => {
-            if chrono::DateTime::parse_from_rfc3339(s).is_err()
-                && chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").is_err()
-            {
-                return Err(GqlError::BadInput(format!(
-                    "`{}`: `{s}` is not an ISO 8601 date-time with offset",
-                    prop.name
-                )));
-            }
-            CypherValue::String(s.as_str().into())
-        }
-        (PropType::Int, Value::Number(n)) => CypherValue::Integer(n.as_i64().ok_or_else(bad)?),
-        (PropType::Float, Value::Number(n)) => CypherValue::Float(n.as_f64().ok_or_else(bad)?),
-        (PropType::Boolean, Value::Boolean(b)) => CypherValue::Boolean(*b),
-        _ => return Err(bad()),
-    })
 }
 
 /// `(var)-[:T]->(inner:Target)` for a relationship field (several hops for
@@ -972,27 +698,19 @@ pub fn hop_pattern(var: &str, rel: &Rel, inner: &str, rel_var: Option<&str>) -> 
             ""
         };
         let arrow = format!("-[{name}:{}]-", quote(rel_type));
-        pattern.push_str(&match dir {
-            Dir::Out => format!("{arrow}>"),
-            Dir::In => format!("<{arrow}"),
-        });
         let node_var = if i == last { inner } else { "" };
-        pattern.push_str(&format!("({node_var}:{})", quote(hop_label)));
+        let _ = match dir {
+            Dir::Out => write!(pattern, "{arrow}>"),
+            Dir::In => write!(pattern, "<{arrow}"),
+        };
+        let _ = write!(pattern, "({node_var}:{})", quote(hop_label));
     }
     pattern
 }
 
-fn target_of(rel: &Rel) -> Result<&'static Label, GqlError> {
+pub(super) fn target_of(rel: &Rel) -> Result<&'static Label, GqlError> {
     model::label(rel.target)
         .ok_or_else(|| GqlError::Internal(format!("the model has no label {}", rel.target)))
-}
-
-fn join_and(conditions: Vec<String>) -> Option<String> {
-    match conditions.len() {
-        0 => None,
-        1 => conditions.into_iter().next(),
-        _ => Some(format!("({})", conditions.join(" AND "))),
-    }
 }
 
 /// `[{name: ASC}, {birthDate: DESC}]` as (field, descending) pairs.

@@ -99,7 +99,7 @@ impl Walker<'_> {
                     if name.starts_with("__") {
                         continue;
                     }
-                    let child = self.child(over, name);
+                    let child = Self::child(over, name);
                     let (d, inner) = if field.selection_set.node.items.is_empty() {
                         (0, 0)
                     } else {
@@ -127,7 +127,7 @@ impl Walker<'_> {
         (depth, complexity)
     }
 
-    fn child(&self, over: Over, name: &str) -> Over {
+    fn child(over: Over, name: &str) -> Over {
         match over {
             Over::Root => root_field(name),
             Over::Node(label) => match label.rel(name) {

@@ -6,6 +6,7 @@
 pub mod backend;
 pub mod compile;
 pub mod error;
+pub mod filter;
 pub mod limits;
 pub mod model;
 pub mod mutation;

@@ -2,6 +2,7 @@
 //! organizations, `prescribe`, and `ingestFhir`. Each graph mutation is ONE
 //! Cypher write query, so it is atomic: it applies whole or not at all.
 
+use std::fmt::Write as _;
 use std::sync::Arc;
 
 use async_graphql::dynamic::{
@@ -251,7 +252,7 @@ fn prescribe_field() -> Field {
             };
             let status = compiler.param(CypherValue::String(arg("status").map_or_else(|| "active".to_owned(), |v| value_text(&v)).into()));
             let intent = compiler.param(CypherValue::String(arg("intent").map_or_else(|| "order".to_owned(), |v| value_text(&v)).into()));
-            creates[0].push_str(&format!(", authoredOn: {authored}, status: {status}, intent: {intent}}})"));
+            let _ = write!(creates[0], ", authoredOn: {authored}, status: {status}, intent: {intent}}}");
             let mut given = Vec::new();
             for (i, (name, ref_label, key, required)) in PRESCRIBE_REFS.iter().enumerate() {
                 let Some(value) = arg(name) else {
@@ -427,13 +428,13 @@ fn report_value(report: &graph_model::fhir::LoadReport) -> Value {
         .map(|r| {
             let mut location = r.file.clone();
             if let Some(entry) = r.entry {
-                location.push_str(&format!(" entry {entry}"));
+                let _ = write!(location, " entry {entry}");
             }
             if let Some(line) = r.line {
-                location.push_str(&format!(" line {line}"));
+                let _ = write!(location, " line {line}");
             }
             if !r.path.is_empty() {
-                location.push_str(&format!(" at {}", r.path));
+                let _ = write!(location, " at {}", r.path);
             }
             let mut item = IndexMap::new();
             item.insert(Name::new("location"), Value::String(location));

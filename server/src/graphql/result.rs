@@ -29,7 +29,6 @@ pub fn decode_cursor(cursor: &str) -> Option<usize> {
 pub fn assemble(value: &CypherValue, shape: &Shape) -> Value {
     match (shape, value) {
         (_, CypherValue::Null) => Value::Null,
-        (Shape::Value, v) => plain(v),
         (Shape::Object(fields), CypherValue::Map(map)) => {
             let mut out = IndexMap::with_capacity(fields.len());
             for (key, field_shape) in fields {
@@ -39,6 +38,7 @@ pub fn assemble(value: &CypherValue, shape: &Shape) -> Value {
             Value::Object(out)
         }
         (Shape::Connection(conn), CypherValue::Map(map)) => connection(conn, map),
+        // Values, and anything that does not have the expected form.
         (_, v) => plain(v),
     }
 }
@@ -144,7 +144,10 @@ fn edge(fields: &[(String, EdgeField)], item: &CypherValue, offset: usize) -> Va
 /// A Cypher value as a GraphQL value (no shape: scalars, lists, maps).
 pub fn plain(value: &CypherValue) -> Value {
     match value {
-        CypherValue::Null => Value::Null,
+        CypherValue::Null
+        | CypherValue::Node(_)
+        | CypherValue::Relationship(_)
+        | CypherValue::Path(_) => Value::Null,
         CypherValue::Boolean(b) => Value::Boolean(*b),
         CypherValue::Integer(i) => Value::Number(Number::from(*i)),
         CypherValue::Float(x) => Number::from_f64(*x).map_or(Value::Null, Value::Number),
@@ -156,6 +159,5 @@ pub fn plain(value: &CypherValue) -> Value {
                 .collect(),
         ),
         CypherValue::Temporal(t) => Value::String(t.to_string()),
-        CypherValue::Node(_) | CypherValue::Relationship(_) | CypherValue::Path(_) => Value::Null,
     }
 }

@@ -43,8 +43,8 @@ pub fn register_types(mut builder: SchemaBuilder) -> (SchemaBuilder, Object) {
     for label in model::LABELS {
         builder = builder
             .register(node_type(label))
-            .register(connection_type(&label.name.to_string(), label.name, &[]))
-            .register(edge_type(&label.name.to_string(), label.name, &[]))
+            .register(connection_type(label.name, label.name, &[]))
+            .register(edge_type(label.name, label.name, &[]))
             .register(filter_type(label))
             .register(sort_type(label))
             .register(aggregate_type(label));
@@ -86,6 +86,7 @@ fn prop_type(prop: &Prop) -> TypeRef {
 }
 
 /// A field read from the parent's pre-computed value, by response key.
+#[allow(clippy::needless_pass_by_value)] // the resolver signature async-graphql calls
 pub fn from_parent(ctx: ResolverContext<'_>) -> FieldFuture<'_> {
     let key = response_key(&ctx.ctx.field());
     let value = match ctx.parent_value.as_value() {

@@ -1,4 +1,4 @@
-//! `/graphql`: GraphQL over HTTP (`POST`), GraphiQL (`GET` from a browser)
+//! `/graphql`: GraphQL over HTTP (`POST`), `GraphiQL` (`GET` from a browser)
 //! and subscriptions over websocket (`GET` with an upgrade,
 //! graphql-transport-ws). The schema itself lives in `crate::graphql`.
 

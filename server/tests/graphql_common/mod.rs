@@ -1,3 +1,4 @@
+#![allow(dead_code)] // each test binary uses part of these helpers
 //! A server on the bundled Synthea sample for the GraphQL tests, and small
 //! HTTP helpers.
 
