@@ -65,7 +65,10 @@ impl GqlError {
             GqlError::Backend { code, .. } if code.contains("ClientError.Statement.AccessMode") => {
                 "FORBIDDEN"
             }
-            GqlError::Backend { code, .. } if code.starts_with("Neo.ClientError") => {
+            // The compiler writes the Cypher: a syntax error is a bug here.
+            GqlError::Backend { code, .. }
+                if code.starts_with("Neo.ClientError") && !code.contains("SyntaxError") =>
+            {
                 "BAD_USER_INPUT"
             }
             GqlError::Backend { .. } | GqlError::Internal(_) => "INTERNAL_SERVER_ERROR",

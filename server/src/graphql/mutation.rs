@@ -252,7 +252,7 @@ fn prescribe_field() -> Field {
             };
             let status = compiler.param(CypherValue::String(arg("status").map_or_else(|| "active".to_owned(), |v| value_text(&v)).into()));
             let intent = compiler.param(CypherValue::String(arg("intent").map_or_else(|| "order".to_owned(), |v| value_text(&v)).into()));
-            let _ = write!(creates[0], ", authoredOn: {authored}, status: {status}, intent: {intent}}}");
+            let _ = write!(creates[0], ", authoredOn: {authored}, status: {status}, intent: {intent}}})");
             let mut given = Vec::new();
             for (i, (name, ref_label, key, required)) in PRESCRIBE_REFS.iter().enumerate() {
                 let Some(value) = arg(name) else {
