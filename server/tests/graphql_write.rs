@@ -39,6 +39,16 @@ fn mutations_then_reads() {
     );
     assert_eq!(code, "BAD_USER_INPUT");
 
+    // The read cache is keyed by graph version: a change is seen at once.
+    let name_query = r#"{ patient(id: "gql-p1") { name } }"#;
+    assert_eq!(
+        server.data(name_query, &json!({}))["patient"]["name"],
+        "Ada Test"
+    );
+    assert_eq!(
+        server.data(name_query, &json!({}))["patient"]["name"],
+        "Ada Test"
+    );
     let updated = server.data(
         r#"mutation { updatePatient(id: "gql-p1", input: {name: "Ada Lovelace", gender: null}) { name gender birthDate } }"#,
         &json!({}),

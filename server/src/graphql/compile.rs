@@ -28,6 +28,9 @@ pub struct Compiled {
     pub params: Params,
     /// How to read the answer.
     pub shape: Shape,
+    /// A read that starts from one node found by key: small and bounded
+    /// by page sizes, so it runs on the request's thread.
+    pub point: bool,
 }
 
 /// Where the answer's parts are.
@@ -184,6 +187,7 @@ impl<'a> Compiler<'a> {
             cypher,
             params: self.params,
             shape,
+            point: false,
         }
     }
 
@@ -203,7 +207,9 @@ impl<'a> Compiler<'a> {
             quote(label.name),
             quote(label.key)
         );
-        Ok(self.finish(cypher, shape))
+        let mut compiled = self.finish(cypher, shape);
+        compiled.point = true;
+        Ok(compiled)
     }
 
     /// `patients(...) { ... }`: a connection over every node of a label.

@@ -29,6 +29,9 @@ pub struct Limits {
     pub max_page_size: usize,
     /// Time limit of one request.
     pub timeout: Duration,
+    /// Answers of reads kept in the result cache, keyed by query,
+    /// parameters and graph version (0: no cache).
+    pub cache_entries: u64,
 }
 
 impl Default for Limits {
@@ -39,6 +42,7 @@ impl Default for Limits {
             default_page_size: 20,
             max_page_size: 100,
             timeout: Duration::from_secs(10),
+            cache_entries: 10_000,
         }
     }
 }

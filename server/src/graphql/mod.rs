@@ -67,22 +67,30 @@ impl Api {
     /// Runs a compiled read and shapes its one value (`None`: no row, or
     /// null).
     pub async fn read(&self, compiled: Compiled) -> Result<Option<Value>, GqlError> {
-        self.run_compiled(compiled, Access::Read).await
+        let point = compiled.point;
+        self.run_compiled(compiled, Access::Read, point).await
     }
 
     /// Runs a compiled write (one transaction).
     pub async fn write(&self, compiled: Compiled) -> Result<Option<Value>, GqlError> {
-        self.run_compiled(compiled, Access::Write).await
+        self.run_compiled(compiled, Access::Write, false).await
     }
 
     async fn run_compiled(
         &self,
         compiled: Compiled,
         access: Access,
+        point: bool,
     ) -> Result<Option<Value>, GqlError> {
         tracing::debug!(cypher = %compiled.cypher, "graphql");
+        let options = backend::RunOptions {
+            access,
+            timeout: self.limits.timeout,
+            point,
+        };
         let rows = self
-            .run_rows(compiled.cypher, compiled.params, access)
+            .backend
+            .run(compiled.cypher, compiled.params, options)
             .await?;
         Ok(rows
             .first()
@@ -98,9 +106,12 @@ impl Api {
         params: cypher::Params,
         access: Access,
     ) -> Result<backend::Rows, GqlError> {
-        self.backend
-            .run(cypher, params, access, self.limits.timeout)
-            .await
+        let options = backend::RunOptions {
+            access,
+            timeout: self.limits.timeout,
+            point: false,
+        };
+        self.backend.run(cypher, params, options).await
     }
 
     /// Loads FHIR JSON with the loader of `caregraph load`.
@@ -150,7 +161,7 @@ pub fn build_schema(api: Arc<Api>) -> Result<Schema, GqlError> {
 /// The schema's SDL (what `caregraph schema` prints).
 pub fn sdl() -> Result<String, GqlError> {
     let api = Api::new(
-        EmbeddedBackend::new(graph_model::Database::in_memory()),
+        EmbeddedBackend::new(graph_model::Database::in_memory(), 0),
         Limits::default(),
     );
     Ok(build_schema(api)?.sdl())

@@ -16,7 +16,7 @@ use super::backend::Access;
 use super::compile::{quote, Compiled, Compiler, Shape};
 use super::error::{resolve, GqlError};
 use super::model::{self, Label, Prop};
-use super::schema::from_parent;
+use super::schema::{copy_from_parent, from_parent};
 use super::Api;
 
 /// Labels with create/update/delete mutations.
@@ -147,7 +147,7 @@ fn create_field(label: &'static Label) -> Field {
                 k = quote(label.key),
             );
             match api.write(compiler.finish(cypher, shape)).await? {
-                Some(v) => Ok(Some(FieldValue::value(v))),
+                Some(v) => Ok(Some(FieldValue::owned_any(v))),
                 None => Err(GqlError::Conflict(format!(
                     "{} `{}` already exists",
                     label.name,
@@ -177,7 +177,7 @@ fn update_field(label: &'static Label) -> Field {
                 quote(label.key),
             );
             match api.write(compiler.finish(cypher, shape)).await? {
-                Some(v) => Ok(Some(FieldValue::value(v))),
+                Some(v) => Ok(Some(FieldValue::owned_any(v))),
                 None => Err(not_found(label, &key)),
             }
         })
@@ -201,7 +201,7 @@ fn delete_field(label: &'static Label) -> Field {
                 quote(label.key),
             );
             match api.write(compiler.finish(cypher, Shape::Value)).await? {
-                Some(v) => Ok(Some(FieldValue::value(v))),
+                Some(v) => Ok(Some(FieldValue::owned_any(v))),
                 None => Err(not_found(label, &key)),
             }
         })
@@ -292,7 +292,7 @@ fn prescribe_field() -> Field {
             let compiled: Compiled = compiler.finish(cypher, shape);
             let params = compiled.params.clone();
             if let Some(v) = api.write(compiled).await? {
-                return Ok(Some(FieldValue::value(v)));
+                return Ok(Some(FieldValue::owned_any(v)));
             }
             // Nothing was written: find the missing reference.
             let check = format!("{} RETURN [{}] AS found", matches.join(" "), flags.join(", "));
@@ -385,7 +385,7 @@ fn ingest_report_type() -> Object {
             .description("Rejected records with reasons (the first ones)."),
         )
         .field(
-            Field::new("report", TypeRef::named_nn("JSON"), from_parent)
+            Field::new("report", TypeRef::named_nn("JSON"), copy_from_parent)
                 .description("The full report."),
         )
 }
@@ -399,7 +399,7 @@ fn ingest_field() -> Field {
                 .into_json()
                 .map_err(|e| GqlError::BadInput(format!("`bundle` is not JSON: {e}")))?;
             let report = api.ingest(json).await?;
-            Ok(Some(FieldValue::value(report_value(&report))))
+            Ok(Some(FieldValue::owned_any(report_value(&report))))
         })
     })
     .description("Loads FHIR R4 (a Bundle or one resource) with the same loader as `caregraph load`; rejected records are reported, the rest loads.")

@@ -8,7 +8,7 @@ use async_graphql::dynamic::{
 };
 use async_graphql::Value;
 
-use super::compile::{response_key, Compiler};
+use super::compile::Compiler;
 use super::error::resolve;
 use super::model::{self, Label, Prop, PropType, Rel};
 use super::Api;
@@ -86,17 +86,49 @@ fn prop_type(prop: &Prop) -> TypeRef {
 }
 
 /// A field read from the parent's pre-computed value, by response key.
+/// Objects and lists of objects are lent to the children, not copied.
 #[allow(clippy::needless_pass_by_value)] // the resolver signature async-graphql calls
 pub fn from_parent(ctx: ResolverContext<'_>) -> FieldFuture<'_> {
-    let key = response_key(&ctx.ctx.field());
-    let value = match ctx.parent_value.as_value() {
-        Some(Value::Object(map)) => map.get(key.as_str()).cloned(),
+    let field = ctx.ctx.field();
+    let key = field.alias().unwrap_or(field.name());
+    let parent = ctx
+        .parent_value
+        .downcast_ref::<Value>()
+        .or_else(|| ctx.parent_value.as_value());
+    let value = match parent {
+        Some(Value::Object(map)) => map.get(key),
         _ => None,
     };
     FieldFuture::Value(match value {
         None | Some(Value::Null) => None,
-        Some(v) => Some(FieldValue::value(v)),
+        Some(v @ Value::Object(_)) => Some(FieldValue::borrowed_any(v)),
+        Some(Value::List(items)) => Some(FieldValue::list(items.iter().map(|item| match item {
+            Value::Object(_) => FieldValue::borrowed_any(item),
+            other => FieldValue::value(other.clone()),
+        }))),
+        Some(v) => Some(FieldValue::value(v.clone())),
     })
+}
+
+/// A field read from the parent by response key and copied: for scalars
+/// whose values are objects (`JSON`).
+#[allow(clippy::needless_pass_by_value)] // the resolver signature async-graphql calls
+pub fn copy_from_parent(ctx: ResolverContext<'_>) -> FieldFuture<'_> {
+    let field = ctx.ctx.field();
+    let key = field.alias().unwrap_or(field.name());
+    let parent = ctx
+        .parent_value
+        .downcast_ref::<Value>()
+        .or_else(|| ctx.parent_value.as_value());
+    let value = match parent {
+        Some(Value::Object(map)) => map.get(key).cloned(),
+        _ => None,
+    };
+    FieldFuture::Value(
+        value
+            .filter(|v| !matches!(v, Value::Null))
+            .map(FieldValue::value),
+    )
 }
 
 fn node_type(label: &'static Label) -> Object {
@@ -440,7 +472,7 @@ fn one_entry(label: &'static Label) -> Field {
             let api = ctx.data::<std::sync::Arc<Api>>()?;
             let key = ctx.args.try_get(label.key)?.as_value().clone();
             let compiled = Compiler::new(&api.limits).one_by_key(label, &key, &ctx.ctx.field())?;
-            Ok(api.read(compiled).await?.map(FieldValue::value))
+            Ok(api.read(compiled).await?.map(FieldValue::owned_any))
         })
     })
     .description(format!("One {} by its key, or null.", label.name))
@@ -456,7 +488,7 @@ fn many_entry(label: &'static Label) -> Field {
                 let api = ctx.data::<std::sync::Arc<Api>>()?;
                 let compiled =
                     Compiler::new(&api.limits).root_connection(label, &ctx.ctx.field())?;
-                Ok(api.read(compiled).await?.map(FieldValue::value))
+                Ok(api.read(compiled).await?.map(FieldValue::owned_any))
             })
         },
     )
@@ -476,7 +508,7 @@ fn aggregate_entry(label: &'static Label) -> Field {
                 let api = ctx.data::<std::sync::Arc<Api>>()?;
                 let compiled =
                     Compiler::new(&api.limits).root_aggregate(label, &ctx.ctx.field())?;
-                Ok(api.read(compiled).await?.map(FieldValue::value))
+                Ok(api.read(compiled).await?.map(FieldValue::owned_any))
             })
         },
     )

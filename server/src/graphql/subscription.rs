@@ -209,7 +209,7 @@ pub fn register(mut builder: SchemaBuilder) -> (SchemaBuilder, Subscription) {
                             {
                                 return None;
                             }
-                            Some(event_value(&api, &event, node_selection.as_ref()).await.map(FieldValue::value))
+                            Some(event_value(&api, &event, node_selection.as_ref()).await.map(FieldValue::owned_any))
                         }
                     });
                     Ok(stream)
@@ -273,6 +273,7 @@ async fn event_value(
             cypher: template.cypher.clone(),
             params,
             shape: template.shape.clone(),
+            point: true,
         };
         let value = api.read(compiled).await.map_err(|e| e.extend())?;
         out.insert(Name::new(key), value.unwrap_or(Value::Null));

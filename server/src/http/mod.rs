@@ -117,7 +117,7 @@ pub fn spawn_full(
 ) -> anyhow::Result<RunningServer> {
     let timeout = limits.timeout;
     let api = crate::graphql::Api::new(
-        crate::graphql::EmbeddedBackend::new(state.db.clone()),
+        crate::graphql::EmbeddedBackend::new(state.db.clone(), limits.cache_entries),
         limits,
     );
     let graphql = web::Data::new(graphql::GraphqlService {
