@@ -2,6 +2,7 @@
 # GraphQL throughput and latency with wrk, next to GET /health in the same
 # run (issue 4's benchmark). Usage:
 #   scripts/bench-graphql.sh DATA_DIR [SECONDS] [CONNECTIONS]
+# GRAPHQL_CACHE=0 measures without the result cache.
 # DATA_DIR holds a loaded graph (e.g. `caregraph generate --patients 100000`
 # then `caregraph load`). Needs wrk (Debian package `wrk`) and a release
 # build (`cargo build --release -p server`).
@@ -15,7 +16,7 @@ port=${PORT:-7599}
 work=$(mktemp -d)
 trap 'kill $server 2>/dev/null || true; rm -rf "$work"' EXIT
 
-"$bin" serve --data-dir "$data_dir" --http 127.0.0.1:$port >"$work/server.log" 2>&1 &
+"$bin" serve --data-dir "$data_dir" --http 127.0.0.1:$port --graphql-cache "${GRAPHQL_CACHE:-10000}" >"$work/server.log" 2>&1 &
 server=$!
 for _ in $(seq 1 600); do
   curl -sf "http://127.0.0.1:$port/health" >/dev/null 2>&1 && break
@@ -70,12 +71,12 @@ done
 run() { # name script [extra wrk args]
   local name=$1 script=$2; shift 2
   local line
-  line=$(wrk -t2 -c"$connections" -d"${seconds}s" --latency -s "$script" "$@" "http://127.0.0.1:$port${path:-/}" | grep RESULT)
+  line=$(wrk -t2 -c"$connections" -d"${seconds}s" --timeout 30s --latency -s "$script" "$@" "http://127.0.0.1:$port${path:-/}" | grep RESULT)
   read -r _ rps p50 p99 errors <<<"$line"
   printf "%-34s %10s req/s   p50 %8s ms   p99 %8s ms   errors %s\n" "$name" "$rps" "$p50" "$p99" "$errors"
-  echo "$rps"  >"$work/$name.rps"
+  echo "$rps" >"$work/${name%% *}.rps"
 }
-echo "wrk: $connections connections, ${seconds}s each, $(nproc) cores shared by server and wrk"
+echo "wrk: $connections connections, ${seconds}s each, $(nproc) cores shared by server and wrk; GraphQL result cache: ${GRAPHQL_CACHE:-10000} entries"
 path=/health run health "$work/health.lua"
 path=/ run a-patient-by-id "$work/a.lua"
 path=/ run b-page-of-20-with-prescriptions "$work/b.lua"

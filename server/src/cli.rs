@@ -36,6 +36,15 @@ enum Command {
         /// Time limit of one Cypher query in seconds (0: none; default 30).
         #[arg(long, env = "CAREGRAPH_QUERY_TIMEOUT", value_name = "SECONDS")]
         query_timeout: Option<u64>,
+        /// GraphQL answers kept in the result cache, keyed by graph version
+        /// (0: no cache).
+        #[arg(
+            long,
+            env = "CAREGRAPH_GRAPHQL_CACHE",
+            value_name = "ENTRIES",
+            default_value_t = 10_000
+        )]
+        graphql_cache: u64,
     },
     /// Load FHIR R4 files or directories into the graph.
     Load {
@@ -143,6 +152,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             bolt: _,
             demo,
             query_timeout,
+            graphql_cache,
         } => {
             commands::serve::run(&commands::serve::ServeArgs {
                 data_dir: file.data_dir(data_dir),
@@ -153,6 +163,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     .unwrap_or(settings::DEFAULT_MAX_BODY_BYTES),
                 sync_commits: file.sync_commits.unwrap_or(true),
                 query_timeout: file.query_timeout(query_timeout),
+                graphql_cache,
             })?;
             Ok(ExitCode::SUCCESS)
         }

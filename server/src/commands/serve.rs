@@ -23,6 +23,8 @@ pub struct ServeArgs {
     pub sync_commits: bool,
     /// Time limit of one Cypher query (`None`: no limit).
     pub query_timeout: Option<std::time::Duration>,
+    /// GraphQL answers kept in the result cache (0: none).
+    pub graphql_cache: u64,
 }
 
 /// The bundled sample sets `--demo` loads.
@@ -84,7 +86,11 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
     let query = QuerySettings {
         timeout: args.query_timeout,
     };
-    let server = http::spawn_with(state, query, args.http, workers)?;
+    let limits = crate::graphql::Limits {
+        cache_entries: args.graphql_cache,
+        ..crate::graphql::Limits::default()
+    };
+    let server = http::spawn_full(state, query, limits, args.http, workers)?;
     println!(
         "CareGraph is serving the graph in {}",
         args.data_dir.display()
