@@ -141,6 +141,35 @@ impl Api {
     }
 }
 
+/// Parsed documents by query text, so a query sent again (the usual case:
+/// apps send the same documents with new variables) is not parsed again.
+pub struct DocumentCache {
+    documents: moka::sync::Cache<String, async_graphql::parser::types::ExecutableDocument>,
+}
+
+impl DocumentCache {
+    /// A cache of up to `entries` documents.
+    pub fn new(entries: u64) -> DocumentCache {
+        DocumentCache {
+            documents: moka::sync::Cache::new(entries),
+        }
+    }
+
+    /// `request` with its document parsed, from the cache when it was seen
+    /// before. A document that does not parse is left for the executor to
+    /// report.
+    pub fn prepare(&self, mut request: async_graphql::Request) -> async_graphql::Request {
+        if let Some(document) = self.documents.get(&request.query) {
+            request.set_parsed_query(document);
+        } else if let Ok(document) = async_graphql::parser::parse_query(&request.query) {
+            self.documents
+                .insert(request.query.clone(), document.clone());
+            request.set_parsed_query(document);
+        }
+        request
+    }
+}
+
 /// The schema over `api`.
 pub fn build_schema(api: Arc<Api>) -> Result<Schema, GqlError> {
     let builder = Schema::build("Query", Some("Mutation"), Some("Subscription"));

@@ -21,6 +21,8 @@ pub struct GraphqlService {
     pub schema: Schema,
     /// Time limit of one request.
     pub timeout: Duration,
+    /// Parsed documents by query text.
+    pub documents: crate::graphql::DocumentCache,
 }
 
 pub(crate) async fn execute(
@@ -31,7 +33,9 @@ pub(crate) async fn execute(
     let started = std::time::Instant::now();
     let response = match tokio::time::timeout(
         service.timeout,
-        service.schema.execute(request.into_inner()),
+        service
+            .schema
+            .execute(service.documents.prepare(request.into_inner())),
     )
     .await
     {

@@ -123,6 +123,7 @@ pub fn spawn_full(
     let graphql = web::Data::new(graphql::GraphqlService {
         schema: crate::graphql::build_schema(api)?,
         timeout,
+        documents: crate::graphql::DocumentCache::new(1_000),
     });
     let state = web::Data::new(state);
     let query = web::Data::new(query);
