@@ -5,3 +5,4 @@ pub mod commands;
 pub mod graphql;
 pub mod http;
 pub mod settings;
+pub mod recommend;

@@ -2,6 +2,7 @@
 
 pub mod bench;
 pub mod cypher;
+pub mod eval;
 pub mod generate;
 pub mod load;
 pub mod rebuild;
