@@ -270,6 +270,81 @@ fn tune(
         .ok_or(RecommendError::NoEvaluablePatients)
 }
 
+/// The methods to fit for `methods`: all but the hybrid, or (the hybrid
+/// alone) every other method.
+pub fn hybrid_components(methods: &[Method]) -> Vec<Method> {
+    let components: Vec<Method> = methods
+        .iter()
+        .copied()
+        .filter(|&m| m != Method::Hybrid)
+        .collect();
+    if components.is_empty() {
+        Method::ALL
+            .into_iter()
+            .filter(|&m| m != Method::Hybrid)
+            .collect()
+    } else {
+        components
+    }
+}
+
+/// The settings chosen for each method and the hybrid's weights (in
+/// `components` order).
+#[derive(Clone, Debug)]
+pub struct Selection {
+    /// Setting per method.
+    pub settings: HashMap<Method, MethodConfig>,
+    /// Hybrid weight per component.
+    pub weights: Vec<f32>,
+}
+
+/// Tunes each of `components` on `validation` (when given; otherwise the
+/// defaults, or `options.ppr_weights` for PPR) and, with `hybrid`, the
+/// fusion weights.
+pub fn select(
+    components: &[Method],
+    hybrid: bool,
+    validation: Option<&Split>,
+    options: &EvalOptions,
+    progress: &mut dyn FnMut(&str),
+) -> Result<Selection> {
+    let mut settings: HashMap<Method, MethodConfig> = HashMap::new();
+    let mut validation_lists: Vec<Vec<Vec<u32>>> = Vec::new();
+    for &method in components {
+        if let Some(validation) = validation {
+            progress(&format!("tuning {method} on the validation cut"));
+            let (config, _, lists) = tune(method, validation, options)?;
+            settings.insert(method, config);
+            validation_lists.push(lists);
+        } else if let (Method::Ppr, Some(w)) = (method, &options.ppr_weights) {
+            settings.insert(method, MethodConfig::Ppr(w.clone()));
+        } else {
+            settings.insert(method, method.default_config());
+        }
+    }
+    let weights = match validation {
+        Some(validation) if hybrid => {
+            progress("tuning the hybrid's weights");
+            let truncated: Vec<Vec<Vec<u32>>> = validation_lists
+                .iter()
+                .map(|c| {
+                    c.iter()
+                        .map(|l| l.iter().copied().take(hybrid::DEPTH).collect())
+                        .collect()
+                })
+                .collect();
+            hybrid::tune_weights(
+                &truncated,
+                &validation.targets,
+                validation.train.n_meds,
+                options.k,
+            )
+        }
+        _ => vec![1.0; components.len()],
+    };
+    Ok(Selection { settings, weights })
+}
+
 /// Runs the protocol on `projection`, reporting progress to `progress`.
 pub fn evaluate(
     projection: &Projection,
@@ -294,51 +369,9 @@ pub fn evaluate(
     let can_tune = options.tune && !validation.patients.is_empty();
 
     let wants_hybrid = options.methods.contains(&Method::Hybrid);
-    let mut components: Vec<Method> = options
-        .methods
-        .iter()
-        .copied()
-        .filter(|&m| m != Method::Hybrid)
-        .collect();
-    if wants_hybrid && components.is_empty() {
-        components = Method::ALL
-            .into_iter()
-            .filter(|&m| m != Method::Hybrid)
-            .collect();
-    }
-    let mut settings: HashMap<Method, MethodConfig> = HashMap::new();
-    let mut validation_lists: Vec<Vec<Vec<u32>>> = Vec::new();
-    for &method in &components {
-        if can_tune {
-            progress(&format!("tuning {method} on the validation cut"));
-            let (config, _, lists) = tune(method, &validation, options)?;
-            settings.insert(method, config);
-            validation_lists.push(lists);
-        } else if let (Method::Ppr, Some(w)) = (method, &options.ppr_weights) {
-            settings.insert(method, MethodConfig::Ppr(w.clone()));
-        } else {
-            settings.insert(method, method.default_config());
-        }
-    }
-    let weights = if wants_hybrid && can_tune {
-        progress("tuning the hybrid's weights");
-        let truncated: Vec<Vec<Vec<u32>>> = validation_lists
-            .iter()
-            .map(|c| {
-                c.iter()
-                    .map(|l| l.iter().copied().take(hybrid::DEPTH).collect())
-                    .collect()
-            })
-            .collect();
-        hybrid::tune_weights(
-            &truncated,
-            &validation.targets,
-            validation.train.n_meds,
-            options.k,
-        )
-    } else {
-        vec![1.0; components.len()]
-    };
+    let components = hybrid_components(&options.methods);
+    let tuned = select(&components, wants_hybrid, can_tune.then_some(&validation), options, progress)?;
+    let (settings, weights) = (tuned.settings, tuned.weights);
 
     let mut results = Vec::new();
     let mut fitted: Vec<(Method, Arc<dyn Model>, f64)> = Vec::new();

@@ -146,6 +146,33 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Medication suggestions for one patient, with scores, evidence
+    /// (counted paths) and interaction flags.
+    Recommend {
+        /// Data directory.
+        #[arg(long, env = "CAREGRAPH_DATA_DIR")]
+        data_dir: Option<PathBuf>,
+        /// Patient id.
+        #[arg(long)]
+        patient: String,
+        /// How many suggestions.
+        #[arg(long, default_value_t = 10)]
+        k: usize,
+        /// Method: popularity, itemknn, rp3beta, ease, ials, ppr,
+        /// similarity, embedding, hybrid (default ppr).
+        #[arg(long)]
+        method: Option<String>,
+        /// Also list this many similar patients.
+        #[arg(long, default_value_t = 0)]
+        similar: usize,
+        /// Use default settings instead of tuning on the newest 20% of
+        /// prescriptions first.
+        #[arg(long)]
+        no_tune: bool,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Benchmarks that print figures.
     Bench {
         #[command(subcommand)]
@@ -278,6 +305,28 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     methods,
                     no_tune,
                     ppr_weights,
+                    json,
+                },
+            )?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Recommend {
+            data_dir,
+            patient,
+            k,
+            method,
+            similar,
+            no_tune,
+            json,
+        } => {
+            commands::recommend::run(
+                &file.data_dir(data_dir),
+                &commands::recommend::RecommendArgs {
+                    patient,
+                    k,
+                    method,
+                    similar,
+                    tune: !no_tune,
                     json,
                 },
             )?;

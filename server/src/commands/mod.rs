@@ -6,6 +6,7 @@ pub mod eval;
 pub mod generate;
 pub mod load;
 pub mod rebuild;
+pub mod recommend;
 pub mod serve;
 pub mod stats;
 
