@@ -185,7 +185,11 @@ impl Dataset {
                 if let Some(p) = rx.practitioner {
                     *prac_meds[p as usize].entry(rx.med).or_default() += 1.0;
                     for &c in &rx.treats {
-                        *prac_cond.entry((p, c)).or_default().entry(rx.med).or_default() += 1.0;
+                        *prac_cond
+                            .entry((p, c))
+                            .or_default()
+                            .entry(rx.med)
+                            .or_default() += 1.0;
                     }
                 }
                 for &c in &rx.treats {

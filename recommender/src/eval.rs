@@ -140,7 +140,7 @@ pub fn rankings(model: &dyn Model, split: &Split, k: usize) -> Vec<Vec<u32>> {
         .iter()
         .map(|&p| {
             let profile = &split.train.profiles[p as usize];
-            scores.iter_mut().for_each(|s| *s = 0.0);
+            scores.fill(0.0);
             model.score(&split.train, profile, &mut scores);
             top_k(&scores, k, |m| profile.has_med(m))
                 .into_iter()
@@ -236,11 +236,10 @@ pub struct EvalReport {
 }
 
 /// Picks the setting of `method` with the best validation NDCG@k.
-fn tune(
-    method: Method,
-    validation: &Split,
-    options: &EvalOptions,
-) -> Result<(MethodConfig, Arc<dyn Model>, Vec<Vec<u32>>)> {
+/// A setting, its fitted model, and its validation rankings.
+type Tuned = (MethodConfig, Arc<dyn Model>, Vec<Vec<u32>>);
+
+fn tune(method: Method, validation: &Split, options: &EvalOptions) -> Result<Tuned> {
     let k = options.k;
     let candidates = if let (Method::Ppr, Some(w)) = (method, &options.ppr_weights) {
         vec![MethodConfig::Ppr(w.clone())]
@@ -258,15 +257,15 @@ fn tune(
         method.candidates()
     };
     let fitted = methods::fit_all(&candidates, &validation.train)?;
-    let mut best: Option<(f64, MethodConfig, Arc<dyn Model>, Vec<Vec<u32>>)> = None;
+    let mut best: Option<(f64, Tuned)> = None;
     for (config, model) in fitted {
         let ranked = rankings(model.as_ref(), validation, hybrid::DEPTH.max(k));
         let score = metrics(&ranked, validation, k).ndcg;
         if best.as_ref().is_none_or(|b| score > b.0) {
-            best = Some((score, config, model, ranked));
+            best = Some((score, (config, model, ranked)));
         }
     }
-    best.map(|(_, c, m, r)| (c, m, r))
+    best.map(|(_, tuned)| tuned)
         .ok_or(RecommendError::NoEvaluablePatients)
 }
 
@@ -370,7 +369,13 @@ pub fn evaluate(
 
     let wants_hybrid = options.methods.contains(&Method::Hybrid);
     let components = hybrid_components(&options.methods);
-    let tuned = select(&components, wants_hybrid, can_tune.then_some(&validation), options, progress)?;
+    let tuned = select(
+        &components,
+        wants_hybrid,
+        can_tune.then_some(&validation),
+        options,
+        progress,
+    )?;
     let (settings, weights) = (tuned.settings, tuned.weights);
 
     let mut results = Vec::new();

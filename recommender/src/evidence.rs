@@ -68,7 +68,13 @@ pub enum Evidence {
 impl Evidence {
     /// The share the path stands for (for ordering).
     pub fn strength(&self) -> f64 {
-        let ratio = |a: u32, b: u32| if b == 0 { 0.0 } else { f64::from(a) / f64::from(b) };
+        let ratio = |a: u32, b: u32| {
+            if b == 0 {
+                0.0
+            } else {
+                f64::from(a) / f64::from(b)
+            }
+        };
         match self {
             Evidence::ConditionCohort {
                 patients_with_condition,
@@ -79,7 +85,9 @@ impl Evidence {
             Evidence::Practitioners { prescribing, of } => ratio(*prescribing, *of),
             Evidence::SimilarPatients { taking, of } => ratio(*taking, *of),
             Evidence::CoPrescribed {
-                patients_with, also, ..
+                patients_with,
+                also,
+                ..
             } => ratio(*also, *patients_with),
             Evidence::Popular { patients, of } => ratio(*patients, *of) * 0.5,
         }

@@ -174,6 +174,9 @@ impl Neighborhood {
     }
 }
 
+/// A code with its display, if any.
+type CodeDisplay = (Arc<str>, Option<Arc<str>>);
+
 /// Groups the rows of the five queries by patient, in patient row order.
 fn group_rows(
     patients: &[Vec<graph_model::Value>],
@@ -202,7 +205,7 @@ fn group_rows(
         out[i].gender = opt_str(row, 1)?.map(Arc::from);
         out[i].birth = opt_time(row, 2)?;
     }
-    let mut treats_by_rx: HashMap<&str, Vec<(Arc<str>, Option<Arc<str>>)>> = HashMap::new();
+    let mut treats_by_rx: HashMap<&str, Vec<CodeDisplay>> = HashMap::new();
     for row in treats {
         if let (Some(rx_id), Some(code)) = (opt_str(row, 0)?, opt_str(row, 1)?) {
             treats_by_rx
@@ -271,9 +274,8 @@ fn group_rows(
                 &b.status,
             ))
         });
-        n.allergies.sort_by(|a, b| {
-            (&a.substance, a.recorded).cmp(&(&b.substance, b.recorded))
-        });
+        n.allergies
+            .sort_by(|a, b| (&a.substance, a.recorded).cmp(&(&b.substance, b.recorded)));
     }
     Ok(out)
 }
@@ -463,8 +465,8 @@ impl Projection {
     pub fn memory_bytes(&self) -> usize {
         let rx = std::mem::size_of::<Rx>();
         let dx = std::mem::size_of::<Dx>();
-        let catalogs = (self.medications.len() + self.conditions.len() + self.practitioners.len())
-            * 96;
+        let catalogs =
+            (self.medications.len() + self.conditions.len() + self.practitioners.len()) * 96;
         let patients: usize = self
             .patients
             .iter()
@@ -472,7 +474,10 @@ impl Projection {
                 std::mem::size_of::<PatientRecord>()
                     + p.id.len()
                     + p.prescriptions.len() * rx
-                    + p.prescriptions.iter().map(|r| r.treats.len() * 4).sum::<usize>()
+                    + p.prescriptions
+                        .iter()
+                        .map(|r| r.treats.len() * 4)
+                        .sum::<usize>()
                     + p.diagnoses.len() * dx
                     + (p.allergies.len() + p.active_medications.len()) * 32
                     + 48

@@ -241,7 +241,10 @@ impl Recommender {
     }
 
     /// Fits every method on an existing projection.
-    pub fn from_projection(projection: Projection, config: RecommenderConfig) -> Result<Recommender> {
+    pub fn from_projection(
+        projection: Projection,
+        config: RecommenderConfig,
+    ) -> Result<Recommender> {
         Recommender::with_projection(projection, config, 0.0)
     }
 
@@ -311,7 +314,10 @@ impl Recommender {
         if let Some(record) = self.overlay.read().get(patient_id) {
             return Some(record.signature);
         }
-        engine.projection.patient(patient_id).map(|(_, r)| r.signature)
+        engine
+            .projection
+            .patient(patient_id)
+            .map(|(_, r)| r.signature)
     }
 
     /// A number that changes whenever the answer for this patient may
@@ -438,7 +444,11 @@ impl Recommender {
         }
         if !record.allergies.is_empty() {
             for (m, drug) in engine.drugs.iter().enumerate() {
-                if !self.tables.allergy_conflicts(&record.allergies, drug).is_empty() {
+                if !self
+                    .tables
+                    .allergy_conflicts(&record.allergies, drug)
+                    .is_empty()
+                {
                     blocked.insert(m as u32);
                 }
             }
@@ -530,7 +540,13 @@ fn evidence(engine: &Engine, profile: &Profile, m: u32, neighbors: &[(u32, f32)]
     let best_cond = profile
         .conds
         .iter()
-        .map(|&(c, _)| (c, data.cond_med_count(c, m), data.cond_users[c as usize].len() as u32))
+        .map(|&(c, _)| {
+            (
+                c,
+                data.cond_med_count(c, m),
+                data.cond_users[c as usize].len() as u32,
+            )
+        })
         .filter(|&(_, n, _)| n > 0)
         .max_by(|a, b| smoothed(a.1, a.2).total_cmp(&smoothed(b.1, b.2)));
     if let Some((c, prescribed, total)) = best_cond {

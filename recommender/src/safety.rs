@@ -113,6 +113,9 @@ struct Interaction {
     source: Arc<str>,
 }
 
+/// An allergy (code, display), what it excludes, and the table's note.
+type Exclusion<'a> = (&'a (Arc<str>, Arc<str>), &'a [Target], &'a Arc<str>);
+
 /// The three tables.
 #[derive(Clone, Debug)]
 pub struct SafetyTables {
@@ -170,7 +173,9 @@ impl SafetyTables {
                     message: "expected keyword<TAB>classes".to_owned(),
                 });
             }
-            let entry = keywords.entry(Arc::from(fields[0].to_lowercase())).or_default();
+            let entry = keywords
+                .entry(Arc::from(fields[0].to_lowercase()))
+                .or_default();
             entry.extend(
                 fields[1]
                     .split(',')
@@ -208,7 +213,9 @@ impl SafetyTables {
                 message: message.to_owned(),
             };
             if fields.len() < 5 {
-                return Err(bad("expected a<TAB>b<TAB>severity<TAB>description<TAB>source"));
+                return Err(bad(
+                    "expected a<TAB>b<TAB>severity<TAB>description<TAB>source",
+                ));
             }
             let severity = match fields[2] {
                 "contraindicated" => Severity::Contraindicated,
@@ -253,7 +260,7 @@ impl SafetyTables {
     fn exclusions<'a>(
         &'a self,
         allergies: &'a [(Arc<str>, Arc<str>)],
-    ) -> impl Iterator<Item = (&'a (Arc<str>, Arc<str>), &'a [Target], &'a Arc<str>)> {
+    ) -> impl Iterator<Item = Exclusion<'a>> {
         allergies.iter().flat_map(move |allergy| {
             let allergy_words = words(&allergy.1);
             self.allergies
@@ -301,9 +308,9 @@ impl SafetyTables {
                 let hit = (drug.matches(&i.a) && other.matches(&i.b))
                     || (drug.matches(&i.b) && other.matches(&i.a));
                 if hit
-                    && !out
-                        .iter()
-                        .any(|f: &InteractionFlag| f.medication_code == *code && f.description == i.description)
+                    && !out.iter().any(|f: &InteractionFlag| {
+                        f.medication_code == *code && f.description == i.description
+                    })
                 {
                     out.push(InteractionFlag {
                         medication_code: code.clone(),
@@ -315,7 +322,7 @@ impl SafetyTables {
                 }
             }
         }
-        out.sort_by(|a, b| b.severity.cmp(&a.severity));
+        out.sort_by_key(|f| std::cmp::Reverse(f.severity));
         out
     }
 }

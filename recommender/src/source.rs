@@ -26,7 +26,8 @@ pub const PATIENT: &str = "MATCH (p:Patient {id: $id}) RETURN p.id, p.gender, p.
 
 /// Every prescription: patient, prescription id, medication code and
 /// display, authoredOn, status, prescriber id and name.
-pub const PRESCRIPTIONS: &str = "MATCH (p:Patient)-[:HAS_PRESCRIPTION]->(rx:Prescription)-[:OF_MEDICATION]->(m:Medication) \
+pub const PRESCRIPTIONS: &str =
+    "MATCH (p:Patient)-[:HAS_PRESCRIPTION]->(rx:Prescription)-[:OF_MEDICATION]->(m:Medication) \
 OPTIONAL MATCH (rx)-[:PRESCRIBED_BY]->(pr:Practitioner) \
 RETURN p.id, rx.id, m.code, m.display, rx.authoredOn, rx.status, pr.id, pr.name";
 /// The prescriptions of one patient (`$id`).
@@ -35,10 +36,12 @@ OPTIONAL MATCH (rx)-[:PRESCRIBED_BY]->(pr:Practitioner) \
 RETURN p.id, rx.id, m.code, m.display, rx.authoredOn, rx.status, pr.id, pr.name";
 
 /// What each prescription treats: prescription id, condition code, display.
-pub const TREATS: &str = "MATCH (:Patient)-[:HAS_PRESCRIPTION]->(rx:Prescription)-[:TREATS]->(c:Condition) \
+pub const TREATS: &str =
+    "MATCH (:Patient)-[:HAS_PRESCRIPTION]->(rx:Prescription)-[:TREATS]->(c:Condition) \
 RETURN rx.id, c.code, c.display";
 /// What the prescriptions of one patient (`$id`) treat.
-pub const PATIENT_TREATS: &str = "MATCH (:Patient {id: $id})-[:HAS_PRESCRIPTION]->(rx:Prescription)-[:TREATS]->(c:Condition) \
+pub const PATIENT_TREATS: &str =
+    "MATCH (:Patient {id: $id})-[:HAS_PRESCRIPTION]->(rx:Prescription)-[:TREATS]->(c:Condition) \
 RETURN rx.id, c.code, c.display";
 
 /// Every diagnosis: patient, condition code and display, onset, abatement,

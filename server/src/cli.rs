@@ -138,8 +138,8 @@ enum Command {
         no_tune: bool,
         /// Fix the PPR walk weights instead of tuning them, e.g.
         /// `cond=1,treats=0.5,prac×cond=1,med=0.3,demo=0.3,recent=0.3,beta=0`
-        /// (kinds: cond, treats, cond_recent, prac×cond, med, prac, demo,
-        /// recent).
+        /// (kinds: `cond`, `treats`, `cond_recent`, `prac×cond`, `med`, `prac`, `demo`,
+        /// `recent`).
         #[arg(long)]
         ppr_weights: Option<String>,
         /// Print JSON.

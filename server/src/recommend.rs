@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use cypher::{CypherValue, QueryOptions};
 use graph_model::{Database, GraphState, Value};
-use recommender::{RecommendError, Rows, RowSource};
+use recommender::{RecommendError, RowSource, Rows};
 
 /// Runs queries on the newest version of a database, or on one fixed
 /// version.
@@ -33,7 +33,10 @@ impl CypherSource<'_> {
 fn to_value(query: &str, value: &CypherValue) -> Result<Value, RecommendError> {
     value.to_property().ok_or_else(|| RecommendError::Source {
         query: query.to_owned(),
-        message: format!("the query returned a {}, not a property value", value.type_name()),
+        message: format!(
+            "the query returned a {}, not a property value",
+            value.type_name()
+        ),
     })
 }
 

@@ -22,12 +22,12 @@ impl Ease {
     /// Solves for `B` with regularization `lambda`.
     pub fn fit(data: &Dataset, lambda: f64) -> Result<Ease> {
         let n = data.n_meds;
-        let c = cooccurrence(data);
-        let mut g = DMatrix::<f64>::from_fn(n, n, |i, j| f64::from(c[i * n + j]));
+        let counts = cooccurrence(data);
+        let mut gram = DMatrix::<f64>::from_fn(n, n, |i, j| f64::from(counts[i * n + j]));
         for i in 0..n {
-            g[(i, i)] += lambda;
+            gram[(i, i)] += lambda;
         }
-        let p = g
+        let inverse = gram
             .cholesky()
             .ok_or_else(|| RecommendError::Numerical {
                 method: "ease",
@@ -38,7 +38,7 @@ impl Ease {
         for i in 0..n {
             for j in 0..n {
                 if i != j {
-                    b[i * n + j] = (-p[(i, j)] / p[(j, j)]) as f32;
+                    b[i * n + j] = (-inverse[(i, j)] / inverse[(j, j)]) as f32;
                 }
             }
         }

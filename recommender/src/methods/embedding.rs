@@ -87,7 +87,7 @@ impl Embedding {
         let mut result = vec![0f32; total * dim];
         let mut next = vec![0f32; total * dim];
         for &w in &ITERATION_WEIGHTS {
-            next.iter_mut().for_each(|x| *x = 0.0);
+            next.fill(0.0);
             for (a, edges) in adj.iter().enumerate() {
                 let wsum: f32 = edges.iter().map(|&(_, x)| x).sum();
                 if wsum <= 0.0 {
@@ -129,7 +129,10 @@ impl Embedding {
         let d = self.dim;
         let mut v = vec![0f32; d];
         let mut add = |table: &[f32], i: u32, w: f32| {
-            for (x, y) in v.iter_mut().zip(&table[i as usize * d..(i as usize + 1) * d]) {
+            for (x, y) in v
+                .iter_mut()
+                .zip(&table[i as usize * d..(i as usize + 1) * d])
+            {
                 *x += w * y;
             }
         };

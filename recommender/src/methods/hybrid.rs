@@ -88,7 +88,7 @@ pub fn fused_ndcg(
     let mut scores = vec![0f32; n_meds];
     let mut total = 0.0;
     for (p, target) in targets.iter().enumerate() {
-        scores.iter_mut().for_each(|s| *s = 0.0);
+        scores.fill(0.0);
         let per: Vec<&[u32]> = lists.iter().map(|c| c[p].as_slice()).collect();
         fuse(&per, weights, &mut scores);
         let top = top_k(&scores, k, |m| scores[m as usize] <= 0.0);

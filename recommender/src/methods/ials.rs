@@ -71,17 +71,12 @@ fn sweep(
 ) -> Result<()> {
     let gram = other.transpose() * other;
     for (row, list) in lists.iter().enumerate() {
-        let x = solve_row(
-            other,
-            &gram,
-            list.iter().map(|&i| i as usize),
-            alpha,
-            reg,
-        )
-        .ok_or_else(|| RecommendError::Numerical {
-            method: "ials",
-            message: "a normal-equation matrix is not positive definite".to_owned(),
-        })?;
+        let x = solve_row(other, &gram, list.iter().map(|&i| i as usize), alpha, reg).ok_or_else(
+            || RecommendError::Numerical {
+                method: "ials",
+                message: "a normal-equation matrix is not positive definite".to_owned(),
+            },
+        )?;
         target.set_row(row, &x.transpose());
     }
     Ok(())

@@ -1,5 +1,5 @@
-//! The methods: baselines (popularity, item-kNN, RP3beta, EASE, iALS) and
-//! graph methods (personalized PageRank over the heterogeneous
+//! The methods: baselines (popularity, item-kNN, `RP3beta`, EASE, iALS) and
+//! graph methods (personalized `PageRank` over the heterogeneous
 //! neighborhood, patient similarity, `FastRP` embeddings, a rank-fusion
 //! hybrid). Each is fitted on a [`Dataset`] into a [`Model`] that scores
 //! every medication for a [`Profile`].

@@ -31,7 +31,14 @@ use super::{top_k, Model};
 pub const KINDS: usize = 8;
 /// Names of the walk kinds, in weight order.
 pub const KIND_NAMES: [&str; KINDS] = [
-    "cond", "treats", "cond_recent", "prac×cond", "med", "prac", "demo", "recent",
+    "cond",
+    "treats",
+    "cond_recent",
+    "prac×cond",
+    "med",
+    "prac",
+    "demo",
+    "recent",
 ];
 
 /// Weights of the walk kinds leaving the patient, and the popularity
@@ -327,7 +334,7 @@ pub fn tune(
         let mut total = 0.0;
         for ((&p, comp), target) in patients.iter().zip(&cached).zip(targets) {
             let profile = &data.profiles[p as usize];
-            scores.iter_mut().for_each(|s| *s = 0.0);
+            scores.fill(0.0);
             tables.combine(comp, w, &mut scores);
             let ranking: Vec<u32> = top_k(&scores, k, |m| profile.has_med(m))
                 .into_iter()

@@ -37,7 +37,11 @@ impl Rp3beta {
         let mut weights = Vec::with_capacity(n);
         let mut row = vec![0f32; n];
         for i in 0..n {
-            let first = if pop[i] > 0.0 { pop[i].powf(-alpha) } else { 0.0 };
+            let first = if pop[i] > 0.0 {
+                pop[i].powf(-alpha)
+            } else {
+                0.0
+            };
             for j in 0..n {
                 let penalty = if pop[j] > 0.0 { pop[j].powf(beta) } else { 1.0 };
                 row[j] = first * walk[i * n + j] / penalty;

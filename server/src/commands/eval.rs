@@ -36,8 +36,9 @@ pub fn parse_cutoff(text: &str) -> anyhow::Result<i64> {
     if let Ok(dt) = DateTime::parse_from_rfc3339(text) {
         return Ok(dt.timestamp());
     }
-    let date = NaiveDate::parse_from_str(text, "%Y-%m-%d")
-        .with_context(|| format!("--cutoff {text}: expected YYYY-MM-DD or an RFC 3339 date-time"))?;
+    let date = NaiveDate::parse_from_str(text, "%Y-%m-%d").with_context(|| {
+        format!("--cutoff {text}: expected YYYY-MM-DD or an RFC 3339 date-time")
+    })?;
     date.and_hms_opt(0, 0, 0)
         .map(|t| t.and_utc().timestamp())
         .with_context(|| format!("--cutoff {text}: not a valid date"))
@@ -45,8 +46,10 @@ pub fn parse_cutoff(text: &str) -> anyhow::Result<i64> {
 
 /// Formats seconds since the epoch as an RFC 3339 UTC date-time.
 pub fn format_time(seconds: i64) -> String {
-    DateTime::<Utc>::from_timestamp(seconds, 0)
-        .map_or_else(|| seconds.to_string(), |t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string())
+    DateTime::<Utc>::from_timestamp(seconds, 0).map_or_else(
+        || seconds.to_string(),
+        |t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+    )
 }
 
 /// A spinner on a terminal (hidden otherwise).
@@ -93,7 +96,10 @@ pub fn run(dir: &Path, args: &EvalArgs) -> anyhow::Result<()> {
     })?;
     bar.finish_and_clear();
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&report_json(&report, build))?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&report_json(&report, build))?
+        );
     } else {
         print_table(&report, &projection, build);
     }

@@ -73,7 +73,11 @@ pub fn run(dir: &Path, args: &RecommendArgs) -> anyhow::Result<()> {
         println!("{}", serde_json::to_string_pretty(&value)?);
         return Ok(());
     }
-    println!("patient {} — {} by {method}", args.patient, recommendations.len());
+    println!(
+        "patient {} — {} by {method}",
+        args.patient,
+        recommendations.len()
+    );
     if recommendations.is_empty() {
         println!("  (nothing to suggest: no medication is both scored and allowed)");
     }
