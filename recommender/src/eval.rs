@@ -14,10 +14,12 @@
 //! - Recall@k (hits / test size), NDCG@k (binary gains), `HitRate@k`,
 //!   catalog coverage@k, fit time.
 //!
-//! Tuning (hyperparameters and hybrid weights) uses only data before `T`: a
-//! validation cut `T_v` at the 80th percentile of the prescriptions before
-//! `T`, fitting before `T_v` and scoring the medications new in
-//! `[T_v, T)`.
+//! Tuning (hyperparameters and hybrid weights) uses only data before `T`:
+//! rolling-origin validation folds. The first cut `T_1` is the 80th
+//! percentile of the prescriptions before `T` (fit before `T_1`, score the
+//! medications new in `[T_1, T)`); the next fold does the same before
+//! `T_1`, and so on ([`validation_folds`]). A setting is chosen by its mean
+//! NDCG@k over all fold patients.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -35,6 +37,41 @@ pub fn percentile(times: &[i64], q: f64) -> Option<i64> {
     }
     let rank = ((q * times.len() as f64).ceil() as usize).clamp(1, times.len());
     Some(times[rank - 1])
+}
+
+/// Rolling-origin validation folds before `end` (`None`: after all data):
+/// fold `i` fits before the 80th percentile `T_i` of the prescriptions
+/// before `T_{i-1}` (`T_0 = end`) and targets the medications new in
+/// `[T_i, T_{i-1})`. Each keeps at most `max_patients / folds` patients.
+pub fn validation_folds(
+    projection: &Projection,
+    end: Option<i64>,
+    folds: usize,
+    max_patients: usize,
+) -> Vec<Split> {
+    let times = projection.prescription_times();
+    let mut out = Vec::new();
+    let mut upper = end;
+    for _ in 0..folds {
+        let before: Vec<i64> = times
+            .iter()
+            .copied()
+            .filter(|&t| upper.is_none_or(|u| t < u))
+            .collect();
+        let Some(cut) = percentile(&before, 0.8) else {
+            break;
+        };
+        if upper == Some(cut) {
+            break;
+        }
+        let mut split = Split::new(projection, cut, upper);
+        split.sample(max_patients / folds.max(1));
+        if !split.patients.is_empty() {
+            out.push(split);
+        }
+        upper = Some(cut);
+    }
+    out
 }
 
 /// A train/test split.
@@ -186,8 +223,10 @@ pub struct EvalOptions {
     pub methods: Vec<Method>,
     /// Tune hyperparameters on the validation cut (otherwise the defaults).
     pub tune: bool,
-    /// Most validation patients used for tuning.
+    /// Most validation patients used for tuning (over all folds).
     pub max_tuning_patients: usize,
+    /// Rolling-origin validation folds.
+    pub folds: usize,
     /// Fixed PPR weights (not tuned).
     pub ppr_weights: Option<methods::ppr::PprWeights>,
 }
@@ -200,6 +239,7 @@ impl Default for EvalOptions {
             methods: Method::ALL.to_vec(),
             tune: true,
             max_tuning_patients: 3_000,
+            folds: 3,
             ppr_weights: None,
         }
     }
@@ -223,8 +263,8 @@ pub struct MethodResult {
 pub struct EvalReport {
     /// The cutoff `T`, seconds since the epoch.
     pub cutoff: i64,
-    /// The validation cutoff `T_v`.
-    pub validation_cutoff: i64,
+    /// The validation cutoffs, newest first.
+    pub validation_cutoffs: Vec<i64>,
     /// Patients evaluated on the test period.
     pub patients_evaluated: usize,
     /// Validation patients used for tuning.
@@ -235,37 +275,49 @@ pub struct EvalReport {
     pub methods: Vec<MethodResult>,
 }
 
-/// Picks the setting of `method` with the best validation NDCG@k.
-/// A setting, its fitted model, and its validation rankings.
-type Tuned = (MethodConfig, Arc<dyn Model>, Vec<Vec<u32>>);
+/// A setting and its validation rankings (all folds' patients, in order).
+type Tuned = (MethodConfig, Vec<Vec<u32>>);
 
-fn tune(method: Method, validation: &Split, options: &EvalOptions) -> Result<Tuned> {
+/// Picks the setting of `method` with the best mean NDCG@k over the
+/// patients of all `folds`.
+fn tune(method: Method, folds: &[Split], options: &EvalOptions) -> Result<Tuned> {
     let k = options.k;
     let candidates = if let (Method::Ppr, Some(w)) = (method, &options.ppr_weights) {
         vec![MethodConfig::Ppr(w.clone())]
     } else if method == Method::Ppr {
-        let tables = methods::ppr::PprTables::fit(&validation.train);
-        let weights = methods::ppr::tune(
-            &tables,
-            &validation.train,
-            &validation.patients,
-            &validation.targets,
-            k,
-        );
-        vec![MethodConfig::Ppr(weights)]
+        let tables: Vec<methods::ppr::PprTables> = folds
+            .iter()
+            .map(|f| methods::ppr::PprTables::fit(&f.train))
+            .collect();
+        let fold_refs: Vec<methods::ppr::Fold<'_>> = folds
+            .iter()
+            .zip(&tables)
+            .map(|(f, t)| methods::ppr::Fold {
+                tables: t,
+                data: &f.train,
+                patients: &f.patients,
+                targets: &f.targets,
+            })
+            .collect();
+        vec![MethodConfig::Ppr(methods::ppr::tune(&fold_refs, k))]
     } else {
         method.candidates()
     };
-    let fitted = methods::fit_all(&candidates, &validation.train)?;
-    let mut best: Option<(f64, Tuned)> = None;
-    for (config, model) in fitted {
-        let ranked = rankings(model.as_ref(), validation, hybrid::DEPTH.max(k));
-        let score = metrics(&ranked, validation, k).ndcg;
-        if best.as_ref().is_none_or(|b| score > b.0) {
-            best = Some((score, (config, model, ranked)));
+    let mut per_candidate: Vec<(f64, Vec<Vec<u32>>)> = vec![(0.0, Vec::new()); candidates.len()];
+    for fold in folds {
+        let fitted = methods::fit_all(&candidates, &fold.train)?;
+        for ((_, model), slot) in fitted.iter().zip(&mut per_candidate) {
+            let ranked = rankings(model.as_ref(), fold, hybrid::DEPTH.max(k));
+            slot.0 += metrics(&ranked, fold, k).ndcg * fold.patients.len() as f64;
+            slot.1.extend(ranked);
         }
     }
-    best.map(|(_, tuned)| tuned)
+    let best = per_candidate
+        .into_iter()
+        .zip(candidates)
+        .enumerate()
+        .max_by(|(i, ((a, _), _)), (j, ((b, _), _))| a.total_cmp(b).then(j.cmp(i)));
+    best.map(|(_, ((_, lists), config))| (config, lists))
         .ok_or(RecommendError::NoEvaluablePatients)
 }
 
@@ -297,22 +349,22 @@ pub struct Selection {
     pub weights: Vec<f32>,
 }
 
-/// Tunes each of `components` on `validation` (when given; otherwise the
-/// defaults, or `options.ppr_weights` for PPR) and, with `hybrid`, the
-/// fusion weights.
+/// Tunes each of `components` on the validation `folds` (when there are
+/// any; otherwise the defaults, or `options.ppr_weights` for PPR) and, with
+/// `hybrid`, the fusion weights.
 pub fn select(
     components: &[Method],
     hybrid: bool,
-    validation: Option<&Split>,
+    folds: &[Split],
     options: &EvalOptions,
     progress: &mut dyn FnMut(&str),
 ) -> Result<Selection> {
     let mut settings: HashMap<Method, MethodConfig> = HashMap::new();
     let mut validation_lists: Vec<Vec<Vec<u32>>> = Vec::new();
     for &method in components {
-        if let Some(validation) = validation {
-            progress(&format!("tuning {method} on the validation cut"));
-            let (config, _, lists) = tune(method, validation, options)?;
+        if !folds.is_empty() {
+            progress(&format!("tuning {method} on the validation folds"));
+            let (config, lists) = tune(method, folds, options)?;
             settings.insert(method, config);
             validation_lists.push(lists);
         } else if let (Method::Ppr, Some(w)) = (method, &options.ppr_weights) {
@@ -321,8 +373,9 @@ pub fn select(
             settings.insert(method, method.default_config());
         }
     }
-    let weights = match validation {
-        Some(validation) if hybrid => {
+    let weights = match folds.first() {
+        Some(first) if hybrid => {
+            let targets: Vec<Vec<u32>> = folds.iter().flat_map(|f| f.targets.clone()).collect();
             progress("tuning the hybrid's weights");
             let truncated: Vec<Vec<Vec<u32>>> = validation_lists
                 .iter()
@@ -332,12 +385,7 @@ pub fn select(
                         .collect()
                 })
                 .collect();
-            hybrid::tune_weights(
-                &truncated,
-                &validation.targets,
-                validation.train.n_meds,
-                options.k,
-            )
+            hybrid::tune_weights(&truncated, &targets, first.train.n_meds, options.k)
         }
         _ => vec![1.0; components.len()],
     };
@@ -355,27 +403,26 @@ pub fn evaluate(
         Some(c) => c,
         None => percentile(&times, 0.8).ok_or(RecommendError::NoPrescriptions)?,
     };
-    let before: Vec<i64> = times.iter().copied().filter(|&t| t < cutoff).collect();
-    let validation_cutoff = percentile(&before, 0.8).ok_or(RecommendError::NoPrescriptions)?;
     progress("building the test split");
     let test = Split::new(projection, cutoff, None);
     if test.patients.is_empty() {
         return Err(RecommendError::NoEvaluablePatients);
     }
-    progress("building the validation split");
-    let mut validation = Split::new(projection, validation_cutoff, Some(cutoff));
-    validation.sample(options.max_tuning_patients);
-    let can_tune = options.tune && !validation.patients.is_empty();
+    progress("building the validation folds");
+    let folds = if options.tune {
+        validation_folds(
+            projection,
+            Some(cutoff),
+            options.folds,
+            options.max_tuning_patients,
+        )
+    } else {
+        Vec::new()
+    };
 
     let wants_hybrid = options.methods.contains(&Method::Hybrid);
     let components = hybrid_components(&options.methods);
-    let tuned = select(
-        &components,
-        wants_hybrid,
-        can_tune.then_some(&validation),
-        options,
-        progress,
-    )?;
+    let tuned = select(&components, wants_hybrid, &folds, options, progress)?;
     let (settings, weights) = (tuned.settings, tuned.weights);
 
     let mut results = Vec::new();
@@ -438,9 +485,9 @@ pub fn evaluate(
     });
     Ok(EvalReport {
         cutoff,
-        validation_cutoff,
+        validation_cutoffs: folds.iter().map(|f| f.cutoff).collect(),
         patients_evaluated: test.patients.len(),
-        validation_patients: validation.patients.len(),
+        validation_patients: folds.iter().map(|f| f.patients.len()).sum(),
         k: options.k,
         methods: results,
     })

@@ -15,7 +15,7 @@ use parking_lot::RwLock;
 
 use crate::dataset::{Dataset, Profile};
 use crate::error::{RecommendError, Result};
-use crate::eval::{self, EvalOptions, Split};
+use crate::eval::{self, EvalOptions};
 use crate::evidence::Evidence;
 use crate::methods::{self, hybrid::Hybrid, similarity::SimilarityIndex, top_k, Method, Model};
 use crate::projection::{Neighborhood, PatientRecord, Projection};
@@ -161,24 +161,12 @@ fn build_engine(
         ..EvalOptions::default()
     };
     let tuning_start = Instant::now();
-    let validation = if config.tune {
-        let times = projection.prescription_times();
-        eval::percentile(&times, 0.8).map(|cut| {
-            let mut split = Split::new(&projection, cut, None);
-            split.sample(config.max_tuning_patients);
-            split
-        })
+    let folds = if config.tune {
+        eval::validation_folds(&projection, None, options.folds, config.max_tuning_patients)
     } else {
-        None
+        Vec::new()
     };
-    let validation = validation.filter(|v| !v.patients.is_empty());
-    let selection = eval::select(
-        &components,
-        wants_hybrid,
-        validation.as_ref(),
-        &options,
-        &mut |_| {},
-    )?;
+    let selection = eval::select(&components, wants_hybrid, &folds, &options, &mut |_| {})?;
     let tuning_seconds = tuning_start.elapsed().as_secs_f64();
     let data = Dataset::new(&projection, None);
     let mut models: HashMap<Method, Arc<dyn Model>> = HashMap::new();
@@ -407,7 +395,13 @@ impl Recommender {
         let blocked = self.blocked(&engine, &record, &profile);
         let top = top_k(&scores, k, |m| blocked.contains(&m));
         let active = self.active_drugs(&record);
-        let neighbors = engine.similarity.neighbors(&profile, 30);
+        // Similar patients are part of the evidence where the method uses
+        // them (the search costs more than the other paths together).
+        let neighbors = if matches!(method, Method::Similarity | Method::Hybrid) {
+            engine.similarity.neighbors(&profile, 30)
+        } else {
+            Vec::new()
+        };
         Ok(top
             .into_iter()
             .map(|(m, score)| Recommendation {

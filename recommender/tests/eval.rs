@@ -6,7 +6,7 @@ mod common;
 use std::sync::Arc;
 
 use common::rx;
-use recommender::eval::{ndcg, percentile};
+use recommender::eval::{ndcg, percentile, validation_folds};
 use recommender::projection::Neighborhood;
 use recommender::{evaluate, EvalOptions, Method, Projection};
 
@@ -58,8 +58,31 @@ fn cutoff_is_the_80th_percentile_by_nearest_rank() {
     assert_eq!(percentile(&[], 0.8), None);
     let report = popularity(10);
     assert_eq!(report.cutoff, 8);
-    assert_eq!(report.validation_cutoff, 6);
     assert_eq!(report.patients_evaluated, 2);
+}
+
+#[test]
+fn validation_folds_roll_back_from_the_cutoff() {
+    // Fold 1: the 80th percentile of times 1..=7 is 6; training before 6,
+    // targets new in [6, 8): p3 (trained on B) gets C and E.
+    // Fold 2: percentile of 1..=5 is 4; training before 4: p1 {A, B}, p2
+    // {A}; new in [4, 6): p2's B. p3 has no training there.
+    // Fold 3: percentile of 1..=3 is 3; nothing new in [3, 4) for a
+    // patient with training (p2's A at 3 is its first): no fold.
+    let folds = validation_folds(&tiny(), Some(8), 3, 3_000);
+    let cuts: Vec<i64> = folds.iter().map(|f| f.cutoff).collect();
+    assert_eq!(cuts, vec![6, 4]);
+    assert_eq!(folds[0].targets.len(), 1);
+    assert_eq!(folds[0].targets[0].len(), 2);
+    assert_eq!(folds[1].targets, vec![vec![1]]);
+    // Tuning uses them.
+    let options = EvalOptions {
+        methods: vec![Method::Popularity, Method::Ppr],
+        ..EvalOptions::default()
+    };
+    let report = evaluate(&tiny(), &options, &mut |_| {}).expect("evaluates");
+    assert_eq!(report.validation_cutoffs, vec![6, 4]);
+    assert_eq!(report.validation_patients, 2);
 }
 
 #[test]

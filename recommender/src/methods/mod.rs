@@ -119,15 +119,20 @@ impl Method {
                 .into_iter()
                 .map(|lambda| MethodConfig::Ease { lambda })
                 .collect(),
-            Method::Ials => [(16, 10.0, 0.1), (32, 20.0, 1.0), (32, 5.0, 0.1)]
-                .into_iter()
-                .map(|(factors, alpha, reg)| MethodConfig::Ials {
-                    factors,
-                    alpha,
-                    reg,
-                    iterations: 10,
-                })
-                .collect(),
+            Method::Ials => [
+                (16, 10.0, 0.1),
+                (32, 40.0, 10.0),
+                (16, 40.0, 50.0),
+                (32, 10.0, 10.0),
+            ]
+            .into_iter()
+            .map(|(factors, alpha, reg)| MethodConfig::Ials {
+                factors,
+                alpha,
+                reg,
+                iterations: 10,
+            })
+            .collect(),
             // PPR's weights are tuned by coordinate ascent (`ppr::tune`).
             Method::Ppr => vec![MethodConfig::Ppr(ppr::PprWeights::default())],
             Method::Similarity => [10, 30, 100]

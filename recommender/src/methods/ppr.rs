@@ -316,33 +316,47 @@ const MIN_GAIN: f64 = 0.02;
 /// The popularity penalties tried.
 const BETAS: [f32; 3] = [0.0, 0.15, 0.3];
 
-/// Tunes the weights by coordinate ascent on NDCG@k of `patients` (of
-/// `data`) against `targets`, starting from the default.
-pub fn tune(
-    tables: &PprTables,
-    data: &Dataset,
-    patients: &[u32],
-    targets: &[Vec<u32>],
-    k: usize,
-) -> PprWeights {
-    let cached: Vec<Vec<f32>> = patients
+/// One validation fold for [`tune`].
+pub struct Fold<'a> {
+    /// Tables fitted on the fold's training data.
+    pub tables: &'a PprTables,
+    /// The fold's training data.
+    pub data: &'a Dataset,
+    /// Its validation patients.
+    pub patients: &'a [u32],
+    /// Their targets.
+    pub targets: &'a [Vec<u32>],
+}
+
+/// Tunes the weights by coordinate ascent on the mean NDCG@k over the
+/// patients of all `folds`, starting from the default.
+pub fn tune(folds: &[Fold<'_>], k: usize) -> PprWeights {
+    let cached: Vec<Vec<Vec<f32>>> = folds
         .iter()
-        .map(|&p| tables.components(data, &data.profiles[p as usize]))
+        .map(|f| {
+            f.patients
+                .iter()
+                .map(|&p| f.tables.components(f.data, &f.data.profiles[p as usize]))
+                .collect()
+        })
         .collect();
-    let mut scores = vec![0f32; tables.n];
+    let total_patients: usize = folds.iter().map(|f| f.patients.len()).sum();
+    let mut scores = vec![0f32; folds.first().map_or(0, |f| f.tables.n)];
     let mut evaluate = |w: &PprWeights| -> f64 {
         let mut total = 0.0;
-        for ((&p, comp), target) in patients.iter().zip(&cached).zip(targets) {
-            let profile = &data.profiles[p as usize];
-            scores.fill(0.0);
-            tables.combine(comp, w, &mut scores);
-            let ranking: Vec<u32> = top_k(&scores, k, |m| profile.has_med(m))
-                .into_iter()
-                .map(|(m, _)| m)
-                .collect();
-            total += crate::eval::ndcg(&ranking, target, k);
+        for (fold, comps) in folds.iter().zip(&cached) {
+            for ((&p, comp), target) in fold.patients.iter().zip(comps).zip(fold.targets) {
+                let profile = &fold.data.profiles[p as usize];
+                scores.fill(0.0);
+                fold.tables.combine(comp, w, &mut scores);
+                let ranking: Vec<u32> = top_k(&scores, k, |m| profile.has_med(m))
+                    .into_iter()
+                    .map(|(m, _)| m)
+                    .collect();
+                total += crate::eval::ndcg(&ranking, target, k);
+            }
         }
-        total / patients.len().max(1) as f64
+        total / total_patients.max(1) as f64
     };
     let mut best = PprWeights::default();
     let mut best_score = evaluate(&best);

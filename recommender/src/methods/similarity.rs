@@ -74,23 +74,27 @@ impl SimilarityIndex {
         if norm <= 0.0 {
             return Vec::new();
         }
-        let mut dots: std::collections::HashMap<u32, f32> = std::collections::HashMap::new();
+        // Dense accumulator (zeroed pages are cheap) and the touched list.
+        let mut dots = vec![0f32; self.norms.len()];
+        let mut touched: Vec<u32> = Vec::new();
         for (f, w) in features {
             let list = &self.postings[f];
             if list.len() > MAX_POSTINGS {
                 continue;
             }
             for &(v, x) in list {
-                *dots.entry(v).or_default() += w * x;
+                let slot = &mut dots[v as usize];
+                if *slot == 0.0 {
+                    touched.push(v);
+                }
+                *slot += w * x;
             }
         }
-        if let Some(me) = profile.index {
-            dots.remove(&me);
-        }
-        let mut sims: Vec<(u32, f32)> = dots
+        let mut sims: Vec<(u32, f32)> = touched
             .into_iter()
-            .filter_map(|(v, d)| {
-                let nv = self.norms[v as usize];
+            .filter(|&v| Some(v) != profile.index)
+            .filter_map(|v| {
+                let (d, nv) = (dots[v as usize], self.norms[v as usize]);
                 (nv > 0.0 && d > 0.0).then(|| (v, d / (norm * nv)))
             })
             .collect();

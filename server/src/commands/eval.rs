@@ -127,7 +127,7 @@ pub fn report_json(report: &EvalReport, projection_seconds: f64) -> serde_json::
         .collect();
     serde_json::json!({
         "cutoff": format_time(report.cutoff),
-        "validation_cutoff": format_time(report.validation_cutoff),
+        "validation_cutoffs": report.validation_cutoffs.iter().map(|&t| format_time(t)).collect::<Vec<_>>(),
         "patients_evaluated": report.patients_evaluated,
         "validation_patients": report.validation_patients,
         "k": k,
@@ -149,9 +149,14 @@ fn print_table(report: &EvalReport, projection: &Projection, build: f64) {
         projection.medications.len()
     );
     println!(
-        "cutoff {} (validation cutoff {}), {} patients evaluated, {} used for tuning",
+        "cutoff {} (validation cutoffs {}), {} patients evaluated, {} used for tuning",
         format_time(report.cutoff),
-        format_time(report.validation_cutoff),
+        report
+            .validation_cutoffs
+            .iter()
+            .map(|&t| format_time(t))
+            .collect::<Vec<_>>()
+            .join(", "),
         report.patients_evaluated,
         report.validation_patients
     );
