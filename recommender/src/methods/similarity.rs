@@ -98,8 +98,13 @@ impl SimilarityIndex {
                 (nv > 0.0 && d > 0.0).then(|| (v, d / (norm * nv)))
             })
             .collect();
-        sims.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        let order = |a: &(u32, f32), b: &(u32, f32)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
+        if sims.len() > k && k > 0 {
+            // Linear-time selection of the k best, then sort only those.
+            sims.select_nth_unstable_by(k - 1, order);
+        }
         sims.truncate(k);
+        sims.sort_unstable_by(order);
         sims
     }
 }
