@@ -124,18 +124,27 @@ fn eval_reports_every_method_on_one_split() {
 fn recommend_prints_suggestions_with_evidence() {
     let dir = tempfile::tempdir().expect("tempdir");
     let data_dir = loaded(dir.path());
-    let db = Database::open(&data_dir, DbOptions::default()).expect("opens");
-    let patient = {
-        let rows = cypher::execute(
-            &db,
+    let listed = run(
+        dir.path(),
+        &[
+            "cypher",
+            "--data-dir",
+            &arg(&data_dir),
+            "--format",
+            "csv",
+            "-e",
             "MATCH (p:Patient)-[:HAS_PRESCRIPTION]->() RETURN p.id AS id, count(*) AS n ORDER BY n DESC, id LIMIT 1",
-            &cypher::Params::new(),
-            &cypher::QueryOptions::default(),
-        )
-        .expect("runs");
-        rows.rows[0][0].as_str().expect("an id").to_owned()
-    };
-    drop(db);
+        ],
+    );
+    assert_eq!(listed.status.code(), Some(0), "{}", text(&listed.stderr));
+    let csv = text(&listed.stdout);
+    let patient = csv
+        .lines()
+        .nth(1)
+        .and_then(|l| l.split(',').next())
+        .expect("a patient row")
+        .trim_matches('"')
+        .to_owned();
     let out = json(&run(
         dir.path(),
         &[
