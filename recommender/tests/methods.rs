@@ -215,23 +215,26 @@ fn ppr_condition_walk_by_hand() {
 
 #[test]
 fn similarity_finds_the_patient_sharing_the_rare_condition() {
-    let mut a = patient("a", &["m0"]);
-    a.diagnoses.push(dx("rare", "Rare", 0));
-    let mut b = patient("b", &["m1"]);
-    b.diagnoses.push(dx("rare", "Rare", 0));
-    let c = patient("c", &["m2"]);
-    let data = Dataset::new(&Projection::from_neighborhoods(&[a, b, c]), None);
+    let mut first = patient("a", &["m0"]);
+    first.diagnoses.push(dx("rare", "Rare", 0));
+    let mut second = patient("b", &["m1"]);
+    second.diagnoses.push(dx("rare", "Rare", 0));
+    let third = patient("c", &["m2"]);
+    let data = Dataset::new(
+        &Projection::from_neighborhoods(&[first, second, third]),
+        None,
+    );
     let index = SimilarityIndex::fit(&data);
-    let n = index.neighbors(&data.profiles[0], 5);
+    let found = index.neighbors(&data.profiles[0], 5);
     // Only b shares a feature with a (the condition); never a itself.
-    assert_eq!(n.len(), 1);
-    assert_eq!(n[0].0, 1);
-    // Cosine: a = (idf_rare, idf_m0), b = (idf_rare, idf_m1), all idf equal
-    // (each feature on 2 of 3 or 1 of 3 patients; ln(3/3)+0.1 = 0.1 for the
-    // condition, ln(3/2)+0.1 for the drugs): cos = 0.1² / (0.1² + x²).
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].0, 1);
+    // idf = ln(patients / (1 + df)) + 0.1: the condition (df 2) has
+    // ln(3/3) + 0.1 = 0.1, each drug (df 1) ln(3/2) + 0.1 = x.
+    // a = (0.1, x, 0), b = (0.1, 0, x): cos = 0.1² / (0.1² + x²).
     let x = (3f32 / 2.0).ln() + 0.1;
     let expected = 0.01 / (0.01 + x * x);
-    assert!(close(n[0].1, expected), "{} vs {expected}", n[0].1);
+    assert!(close(found[0].1, expected), "{} vs {expected}", found[0].1);
 }
 
 #[test]

@@ -31,7 +31,11 @@ fn display(code: &str) -> &'static str {
 fn person(id: &str, meds: &[(&str, i64, &str)], conditions: &[&str]) -> Neighborhood {
     Neighborhood {
         patient_id: Arc::from(id),
-        gender: Some(Arc::from(if id.len() % 2 == 0 { "female" } else { "male" })),
+        gender: Some(Arc::from(if id.len().is_multiple_of(2) {
+            "female"
+        } else {
+            "male"
+        })),
         birth: Some(0),
         prescriptions: meds
             .iter()

@@ -92,7 +92,7 @@ pub fn run(data_dir: &Path, methods: &[String], patients: usize, tune: bool) -> 
             times.push(start.elapsed());
             std::hint::black_box(recs);
         }
-        print_latency(method.name(), times);
+        print_latency(method.name(), &times);
     }
     let mut times = Vec::with_capacity(ids.len());
     for id in &ids {
@@ -100,17 +100,17 @@ pub fn run(data_dir: &Path, methods: &[String], patients: usize, tune: bool) -> 
         recommender.refresh_patient(&source, id)?;
         times.push(start.elapsed());
     }
-    print_latency("refresh_patient (5 Cypher queries)", times);
+    print_latency("refresh_patient (5 Cypher queries)", &times);
     Ok(())
 }
 
-fn print_latency(name: &str, times: Vec<Duration>) {
+fn print_latency(name: &str, times: &[Duration]) {
     if times.is_empty() {
         return;
     }
     let ms = |d: Duration| d.as_secs_f64() * 1e3;
-    let p50 = percentile(times.clone(), 0.5);
-    let p99 = percentile(times.clone(), 0.99);
+    let p50 = percentile(times.to_vec(), 0.5);
+    let p99 = percentile(times.to_vec(), 0.99);
     let max = times.iter().max().copied().unwrap_or_default();
     println!(
         "  {name:<12} p50 {:.3} ms  p99 {:.3} ms  max {:.3} ms",
