@@ -116,6 +116,63 @@ enum Command {
     },
     /// Print the GraphQL schema (SDL).
     Schema,
+    /// Evaluate the medication recommenders (issue 5's protocol): every
+    /// method on the same time split, Recall/NDCG/HitRate/coverage@k.
+    Eval {
+        /// Data directory.
+        #[arg(long, env = "CAREGRAPH_DATA_DIR")]
+        data_dir: Option<PathBuf>,
+        /// Cutoff (YYYY-MM-DD or RFC 3339; default: the 80th percentile of
+        /// prescription dates).
+        #[arg(long)]
+        cutoff: Option<String>,
+        /// List length.
+        #[arg(long, default_value_t = 10)]
+        k: usize,
+        /// Methods to evaluate, comma-separated (default: all).
+        #[arg(long, value_delimiter = ',')]
+        methods: Vec<String>,
+        /// Use each method's default setting instead of tuning on the
+        /// validation cut.
+        #[arg(long)]
+        no_tune: bool,
+        /// Fix the PPR walk weights instead of tuning them, e.g.
+        /// `cond=1,treats=0.5,prac×cond=1,med=0.3,demo=0.3,recent=0.3,beta=0`
+        /// (kinds: `cond`, `treats`, `cond_recent`, `prac×cond`, `med`, `prac`, `demo`,
+        /// `recent`).
+        #[arg(long)]
+        ppr_weights: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Medication suggestions for one patient, with scores, evidence
+    /// (counted paths) and interaction flags.
+    Recommend {
+        /// Data directory.
+        #[arg(long, env = "CAREGRAPH_DATA_DIR")]
+        data_dir: Option<PathBuf>,
+        /// Patient id.
+        #[arg(long)]
+        patient: String,
+        /// How many suggestions.
+        #[arg(long, default_value_t = 10)]
+        k: usize,
+        /// Method: popularity, itemknn, rp3beta, ease, ials, ppr,
+        /// similarity, embedding, hybrid (default ppr).
+        #[arg(long)]
+        method: Option<String>,
+        /// Also list this many similar patients.
+        #[arg(long, default_value_t = 0)]
+        similar: usize,
+        /// Use default settings instead of tuning on the newest 20% of
+        /// prescriptions first.
+        #[arg(long)]
+        no_tune: bool,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Benchmarks that print figures.
     Bench {
         #[command(subcommand)]
@@ -229,6 +286,50 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     return Err(e.into());
                 }
             }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Eval {
+            data_dir,
+            cutoff,
+            k,
+            methods,
+            no_tune,
+            ppr_weights,
+            json,
+        } => {
+            commands::eval::run(
+                &file.data_dir(data_dir),
+                &commands::eval::EvalArgs {
+                    cutoff,
+                    k,
+                    methods,
+                    no_tune,
+                    ppr_weights,
+                    json,
+                },
+            )?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Recommend {
+            data_dir,
+            patient,
+            k,
+            method,
+            similar,
+            no_tune,
+            json,
+        } => {
+            commands::recommend::run(
+                &file.data_dir(data_dir),
+                &commands::recommend::RecommendArgs {
+                    patient,
+                    k,
+                    method,
+                    similar,
+                    tune: !no_tune,
+                    json,
+                },
+            )?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Bench { which } => {

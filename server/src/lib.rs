@@ -4,4 +4,5 @@ pub mod cli;
 pub mod commands;
 pub mod graphql;
 pub mod http;
+pub mod recommend;
 pub mod settings;

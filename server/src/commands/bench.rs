@@ -11,6 +11,7 @@ use graph_model::fhir::{load_paths, LoadOptions};
 use graph_model::{Database, DbOptions, GraphStats};
 
 mod cypher;
+mod recommend;
 
 /// The benchmarks.
 #[derive(Subcommand, Debug, Clone)]
@@ -53,6 +54,24 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 10.0)]
         seconds: f64,
     },
+    /// The recommender on a loaded data directory: projection build, fit
+    /// time per method, p50/p99 recommendation latency, refresh latency,
+    /// memory.
+    Recommend {
+        /// The data directory (load one with `caregraph load`).
+        #[arg(long)]
+        data_dir: PathBuf,
+        /// Methods, comma-separated (default: all).
+        #[arg(long, value_delimiter = ',')]
+        methods: Vec<String>,
+        /// Patients whose recommendations are timed (evenly spaced).
+        #[arg(long, default_value_t = 2_000)]
+        patients: usize,
+        /// Tune on the validation cut before fitting (default: each
+        /// method's default setting).
+        #[arg(long)]
+        tune: bool,
+    },
     /// Commit latency of small write transactions with and without a
     /// concurrent reader that scans the whole graph (readers never block
     /// writers: the ratio should stay near 1).
@@ -84,6 +103,12 @@ pub fn run(which: &BenchCommand) -> anyhow::Result<()> {
             commits,
             work_dir,
         } => mvcc(*patients, (*commits).max(10), work_dir),
+        BenchCommand::Recommend {
+            data_dir,
+            methods,
+            patients,
+            tune,
+        } => recommend::run(data_dir, methods, *patients, *tune),
         BenchCommand::Cypher {
             data_dir,
             lookups,

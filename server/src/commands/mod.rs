@@ -2,9 +2,11 @@
 
 pub mod bench;
 pub mod cypher;
+pub mod eval;
 pub mod generate;
 pub mod load;
 pub mod rebuild;
+pub mod recommend;
 pub mod serve;
 pub mod stats;
 
