@@ -14,12 +14,17 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 bin=${CAREGRAPH_BIN:-$root/target/release/caregraph}
 port=${PORT:-7599}
 work=$(mktemp -d)
-trap 'kill $server 2>/dev/null || true; rm -rf "$work"' EXIT
+# Stop the server and wait for it (it writes a snapshot and unlocks the
+# data directory on the way out).
+trap 'kill -INT $server 2>/dev/null || true; wait $server 2>/dev/null || true; rm -rf "$work"' EXIT
 
 "$bin" serve --data-dir "$data_dir" --http 127.0.0.1:$port --graphql-cache "${GRAPHQL_CACHE:-10000}" >"$work/server.log" 2>&1 &
 server=$!
 for _ in $(seq 1 600); do
   curl -sf "http://127.0.0.1:$port/health" >/dev/null 2>&1 && break
+  if ! kill -0 "$server" 2>/dev/null; then
+    echo "the server did not start:" >&2; cat "$work/server.log" >&2; exit 1
+  fi
   sleep 1
 done
 
