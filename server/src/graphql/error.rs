@@ -47,6 +47,9 @@ pub enum GqlError {
         /// The message.
         message: String,
     },
+    /// A part of the service is not ready or failed to start.
+    #[error("{0}")]
+    Unavailable(String),
     /// A bug or an unexpected state.
     #[error("internal error: {0}")]
     Internal(String),
@@ -62,6 +65,7 @@ impl GqlError {
             GqlError::Timeout(_) => "TIMEOUT",
             GqlError::TooDeep { .. } => "QUERY_TOO_DEEP",
             GqlError::TooComplex { .. } => "QUERY_TOO_COMPLEX",
+            GqlError::Unavailable(_) => "UNAVAILABLE",
             GqlError::Backend { code, .. } if code.contains("ClientError.Statement.AccessMode") => {
                 "FORBIDDEN"
             }

@@ -10,6 +10,7 @@ pub mod filter;
 pub mod limits;
 pub mod model;
 pub mod mutation;
+pub mod recommend;
 pub mod result;
 pub mod schema;
 pub mod subscription;
@@ -37,6 +38,7 @@ pub struct Api {
     /// New prescriptions and claims, for subscriptions.
     pub events: broadcast::Sender<GraphEvent>,
     listener: Option<ListenerId>,
+    recommendations: Option<Arc<recommend::RecommendService>>,
 }
 
 impl Drop for Api {
@@ -49,18 +51,31 @@ impl Drop for Api {
 
 impl Api {
     /// The API over `backend`; with an embedded database, subscriptions
-    /// follow its commits.
-    pub fn new(backend: Arc<dyn CypherBackend>, limits: Limits) -> Arc<Api> {
+    /// follow its commits, and with `recommendations` the recommender is
+    /// built in the background.
+    pub fn new(backend: Arc<dyn CypherBackend>, limits: Limits, recommendations: bool) -> Arc<Api> {
         let (events, _) = broadcast::channel(1024);
         let listener = backend.database().map(|db| {
             let sender = events.clone();
             db.subscribe(move |commit| subscription::events_from_commit(commit, &sender))
         });
+        let recommendations = backend
+            .database()
+            .filter(|_| recommendations)
+            .map(|db| recommend::RecommendService::start(db.clone()));
         Arc::new(Api {
             backend,
             limits: Arc::new(limits),
             events,
             listener,
+            recommendations,
+        })
+    }
+
+    /// The recommendation service.
+    pub fn recommendations(&self) -> Result<Arc<recommend::RecommendService>, GqlError> {
+        self.recommendations.clone().ok_or_else(|| {
+            GqlError::Unavailable("recommendations are not served by this server".into())
         })
     }
 
@@ -174,6 +189,7 @@ impl DocumentCache {
 pub fn build_schema(api: Arc<Api>) -> Result<Schema, GqlError> {
     let builder = Schema::build("Query", Some("Mutation"), Some("Subscription"));
     let (builder, query) = schema::register_types(builder);
+    let (builder, query) = recommend::register(builder, query);
     let (builder, mutation) = mutation::register(builder);
     let (builder, subscription) = subscription::register(builder);
     let limits = api.limits.clone();
@@ -192,6 +208,7 @@ pub fn sdl() -> Result<String, GqlError> {
     let api = Api::new(
         EmbeddedBackend::new(graph_model::Database::in_memory(), 0),
         Limits::default(),
+        false,
     );
     Ok(build_schema(api)?.sdl())
 }
