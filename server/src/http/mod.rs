@@ -119,6 +119,7 @@ pub fn spawn_full(
     let api = crate::graphql::Api::new(
         crate::graphql::EmbeddedBackend::new(state.db.clone(), limits.cache_entries),
         limits,
+        true,
     );
     let graphql = web::Data::new(graphql::GraphqlService {
         schema: crate::graphql::build_schema(api)?,
