@@ -152,9 +152,8 @@ async fn a_driver_reads_and_writes_every_value_type() {
 async fn a_syntax_error_is_a_failure_and_the_driver_carries_on() {
     let db = Database::in_memory();
     let (_server, graph) = start(&db);
-    let error = match graph.execute(query("RETRUN 1")).await {
-        Ok(_) => panic!("a syntax error must fail"),
-        Err(e) => e,
+    let Err(error) = graph.execute(query("RETRUN 1")).await else {
+        panic!("a syntax error must fail")
     };
     match &error {
         neo4rs::Error::Neo4j(e) => assert_eq!(e.code(), "Neo.ClientError.Statement.SyntaxError"),

@@ -2,9 +2,9 @@
 //! `tests/bolt_python/check.py` runs its checks against a server started
 //! here. The driver is installed with pip into a virtual environment under
 //! Cargo's target directory (once; later runs reuse it), so the machine
-//! needs `python3` with the `venv` module and access to PyPI. Without
-//! `python3` the test says so and does nothing else; any other failure to
-//! set up the driver fails the test.
+//! needs `python3` with the `venv` module and access to the Python package
+//! index. Without `python3` the test says so and does nothing else; any
+//! other failure to set up the driver fails the test.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
