@@ -7,7 +7,7 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use graph_model::{Database, GraphState, NodeId, RelId, Value};
+use graph_model::{Database, GraphState, NodeId, RelId, Value, WriteTxn};
 
 use crate::ast::QueryMode;
 use crate::error::{CypherError, QueryError, QueryErrorKind};
@@ -436,6 +436,31 @@ pub fn execute(
         options,
     )
     .map(|(output, _)| output)
+}
+
+/// Runs one query inside an open write transaction, for a transaction of
+/// several statements: the query reads the transaction's own changes and
+/// its changes stay in the transaction (committed or rolled back by the
+/// caller). On success the transaction is handed back; on an error it is
+/// dropped, which discards every change made in it, as a failing statement
+/// fails its whole transaction. `options.read_only` refuses writing
+/// queries (and the transaction with them).
+pub fn execute_in<'db>(
+    txn: WriteTxn<'db>,
+    query: &str,
+    params: &Params,
+    options: &QueryOptions,
+) -> Result<(QueryOutput, WriteTxn<'db>), CypherError> {
+    let planned = planned(query, txn.view(), params, options)?;
+    if options.read_only && planned.plan.writes && planned.mode != Some(QueryMode::Explain) {
+        return Err(access_mode_error());
+    }
+    let graph = GraphAccess::Write(Box::new(txn));
+    let (output, graph) = run(&planned.plan, planned.mode, graph, params, options)?;
+    let GraphAccess::Write(txn) = graph else {
+        unreachable!("the query ran on the transaction it was given")
+    };
+    Ok((output, *txn))
 }
 
 /// Runs a read-only query on one graph version.

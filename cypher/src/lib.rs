@@ -17,8 +17,8 @@ pub mod temporal;
 pub mod value;
 
 pub use engine::{
-    execute, execute_on, NodeView, Params, PlanDescription, PlanOperator, Procedures, QueryOptions,
-    QueryOutput, RelationshipView, TableProcedure,
+    execute, execute_in, execute_on, NodeView, Params, PlanDescription, PlanOperator, Procedures,
+    QueryOptions, QueryOutput, RelationshipView, TableProcedure,
 };
 pub use error::{
     CypherError, ErrorDetail, QueryError, QueryErrorKind, SyntaxError, SYNTAX_ERROR_STATUS,

@@ -345,3 +345,57 @@ fn expanding_between_two_bound_nodes_walks_the_smaller_side() {
         CypherValue::Integer(1)
     );
 }
+
+#[test]
+fn statements_share_one_transaction_with_execute_in() {
+    let db = Database::in_memory();
+    let options = QueryOptions::default();
+    let params = Params::new();
+    let count = |db: &Database| single(db, "MATCH (n:Item) RETURN count(n)");
+    // Two statements; the second reads the first one's node; nothing is
+    // visible outside before the commit.
+    let txn = db.begin_write();
+    let (first, txn) =
+        cypher::execute_in(txn, "CREATE (:Item {n: 1})", &params, &options).expect("create");
+    assert_eq!(first.stats.nodes_created, 1);
+    let (second, txn) = cypher::execute_in(
+        txn,
+        "MATCH (i:Item) CREATE (:Item {n: i.n + 1}) RETURN i.n",
+        &params,
+        &options,
+    )
+    .expect("read own write");
+    assert_eq!(second.rows, vec![vec![CypherValue::Integer(1)]]);
+    assert_eq!(count(&db), CypherValue::Integer(0));
+    txn.commit().expect("commit");
+    assert_eq!(count(&db), CypherValue::Integer(2));
+
+    // Rolling back discards every statement's changes.
+    let txn = db.begin_write();
+    let (_, txn) = cypher::execute_in(txn, "CREATE (:Item)", &params, &options).expect("create");
+    txn.rollback();
+    assert_eq!(count(&db), CypherValue::Integer(2));
+
+    // A failing statement takes the transaction with it.
+    let txn = db.begin_write();
+    let (_, txn) = cypher::execute_in(txn, "CREATE (:Item)", &params, &options).expect("create");
+    let err = cypher::execute_in(txn, "RETURN 1 / 0", &params, &options)
+        .map(|_| ())
+        .expect_err("division by zero");
+    assert_eq!(
+        err.status_code(),
+        "Neo.ClientError.Statement.ArithmeticError"
+    );
+    assert_eq!(count(&db), CypherValue::Integer(2));
+
+    // Read-only refuses writing statements.
+    let read_only = QueryOptions {
+        read_only: true,
+        ..QueryOptions::default()
+    };
+    let err = cypher::execute_in(db.begin_write(), "CREATE (:Item)", &params, &read_only)
+        .map(|_| ())
+        .expect_err("read-only");
+    assert_eq!(err.status_code(), "Neo.ClientError.Statement.AccessMode");
+    assert_eq!(count(&db), CypherValue::Integer(2));
+}

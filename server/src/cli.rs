@@ -18,7 +18,7 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Run the server (HTTP: /health, /metrics, POST /fhir, Cypher).
+    /// Run the server (HTTP: /health, /metrics, POST /fhir, Cypher; Bolt).
     Serve {
         /// Data directory.
         #[arg(long, env = "CAREGRAPH_DATA_DIR")]
@@ -26,8 +26,8 @@ enum Command {
         /// HTTP listen address.
         #[arg(long, env = "CAREGRAPH_HTTP")]
         http: Option<String>,
-        /// Bolt listen address (the Bolt server is not built yet; accepted
-        /// so that scripts written for it keep working).
+        /// Bolt listen address (Neo4j drivers and tools; default
+        /// 127.0.0.1:7687).
         #[arg(long, env = "CAREGRAPH_BOLT")]
         bolt: Option<String>,
         /// Load the bundled sample data into an empty data directory first.
@@ -206,7 +206,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Serve {
             data_dir,
             http,
-            bolt: _,
+            bolt,
             demo,
             query_timeout,
             graphql_cache,
@@ -214,6 +214,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             commands::serve::run(&commands::serve::ServeArgs {
                 data_dir: file.data_dir(data_dir),
                 http: file.http(http)?,
+                bolt: file.bolt(bolt)?,
                 demo,
                 max_body_bytes: file
                     .max_body_bytes

@@ -14,6 +14,8 @@ use serde::Deserialize;
 pub const DEFAULT_DATA_DIR: &str = "./caregraph-data";
 /// Default HTTP address.
 pub const DEFAULT_HTTP: &str = "127.0.0.1:7474";
+/// Default Bolt address.
+pub const DEFAULT_BOLT: &str = crate::bolt::DEFAULT_ADDR;
 /// Default largest request body of `POST /fhir`.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 256 << 20;
 /// Default time limit of one Cypher query, in seconds.
@@ -27,7 +29,7 @@ pub struct FileSettings {
     pub data_dir: Option<PathBuf>,
     /// HTTP listen address.
     pub http: Option<String>,
-    /// Bolt listen address (reserved for the Bolt server).
+    /// Bolt listen address.
     pub bolt: Option<String>,
     /// Largest `POST /fhir` body in bytes.
     pub max_body_bytes: Option<usize>,
@@ -70,6 +72,15 @@ impl FileSettings {
             .with_context(|| format!("`{text}` is not an address like 127.0.0.1:7474"))
     }
 
+    /// The Bolt address.
+    pub fn bolt(&self, flag: Option<String>) -> anyhow::Result<SocketAddr> {
+        let text = flag
+            .or_else(|| self.bolt.clone())
+            .unwrap_or_else(|| DEFAULT_BOLT.to_owned());
+        text.parse()
+            .with_context(|| format!("`{text}` is not an address like 127.0.0.1:7687"))
+    }
+
     /// The time limit of one Cypher query: the flag/env value in seconds,
     /// else the file's, else 30 s; 0 means no limit.
     pub fn query_timeout(&self, flag: Option<u64>) -> Option<Duration> {
@@ -93,11 +104,17 @@ mod tests {
         assert_eq!(file.data_dir(None), PathBuf::from("/srv/cg"));
         assert_eq!(file.data_dir(Some("x".into())), PathBuf::from("x"));
         assert_eq!(file.http(None).expect("addr").port(), 9000);
+        assert_eq!(file.bolt(None).expect("addr").port(), 7687);
+        assert_eq!(
+            file.bolt(Some("0.0.0.0:7688".into())).expect("addr").port(),
+            7688
+        );
         assert_eq!(file.query_timeout(None), Some(Duration::from_secs(30)));
         assert_eq!(file.query_timeout(Some(0)), None);
-        std::fs::write(&path, "query-timeout = 5\n").expect("write");
+        std::fs::write(&path, "query-timeout = 5\nbolt = \"127.0.0.1:9687\"\n").expect("write");
         let file = FileSettings::load_from(&path).expect("parse");
         assert_eq!(file.query_timeout(None), Some(Duration::from_secs(5)));
+        assert_eq!(file.bolt(None).expect("addr").port(), 9687);
         assert_eq!(file.query_timeout(Some(7)), Some(Duration::from_secs(7)));
         let empty = FileSettings::load_from(&dir.path().join("missing.toml")).expect("default");
         assert_eq!(empty.data_dir(None), PathBuf::from(DEFAULT_DATA_DIR));

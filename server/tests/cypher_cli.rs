@@ -169,6 +169,8 @@ fn serve(cwd: &Path, data_dir: &Path, port: u16) -> Child {
             &format!("127.0.0.1:{port}"),
             "--query-timeout",
             "5",
+            "--bolt",
+            "127.0.0.1:0",
         ])
         .stdout(Stdio::null())
         .stderr(Stdio::null())

@@ -19,6 +19,7 @@ fn start(cwd: &Path, data_dir: &Path, port: u16) -> Child {
         .args(["serve", "--demo", "--data-dir"])
         .arg(data_dir)
         .args(["--http", &format!("127.0.0.1:{port}")])
+        .args(["--bolt", "127.0.0.1:0"])
         .current_dir(cwd)
         .env("CAREGRAPH_LOG", "error")
         .env("CAREGRAPH_CONFIG", cwd.join("no-such-caregraph.toml"))

@@ -10,6 +10,7 @@ use graph_model::fhir::source::{expand_inputs, read_file};
 use graph_model::fhir::{load_paths, LoadOptions};
 use graph_model::{Database, DbOptions, GraphStats};
 
+mod bolt;
 mod cypher;
 mod recommend;
 
@@ -72,6 +73,19 @@ pub enum BenchCommand {
         #[arg(long)]
         tune: bool,
     },
+    /// Key lookups per second over Bolt against the same over the HTTP
+    /// Query API, both served in process on a loaded data directory.
+    Bolt {
+        /// The data directory to query (load one with `caregraph load`).
+        #[arg(long)]
+        data_dir: PathBuf,
+        /// Client connections of each measurement (repeatable).
+        #[arg(long, default_values_t = [1, 4])]
+        clients: Vec<usize>,
+        /// Seconds each measurement runs.
+        #[arg(long, default_value_t = 10.0)]
+        seconds: f64,
+    },
     /// Commit latency of small write transactions with and without a
     /// concurrent reader that scans the whole graph (readers never block
     /// writers: the ratio should stay near 1).
@@ -109,6 +123,11 @@ pub fn run(which: &BenchCommand) -> anyhow::Result<()> {
             patients,
             tune,
         } => recommend::run(data_dir, methods, *patients, *tune),
+        BenchCommand::Bolt {
+            data_dir,
+            clients,
+            seconds,
+        } => bolt::run(data_dir, clients, seconds.max(0.5)),
         BenchCommand::Cypher {
             data_dir,
             lookups,

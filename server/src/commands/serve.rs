@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use graph_model::fhir::{load_paths, LoadOptions};
 
 use super::{byte_progress, open_db};
+use crate::bolt::{self, BoltSettings};
 use crate::http::{self, AppState, Metrics, QuerySettings};
 
 /// Settings of `serve`.
@@ -15,6 +16,8 @@ pub struct ServeArgs {
     pub data_dir: PathBuf,
     /// HTTP address.
     pub http: SocketAddr,
+    /// Bolt address.
+    pub bolt: SocketAddr,
     /// Load the bundled sample into an empty data directory first.
     pub demo: bool,
     /// Largest request body.
@@ -91,6 +94,15 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
         ..crate::graphql::Limits::default()
     };
     let server = http::spawn_full(state, query, limits, args.http, workers)?;
+    let bolt_server = bolt::spawn(
+        db.clone(),
+        BoltSettings {
+            query_timeout: args.query_timeout,
+            worker_threads: workers,
+            ..BoltSettings::default()
+        },
+        args.bolt,
+    )?;
     println!(
         "CareGraph is serving the graph in {}",
         args.data_dir.display()
@@ -106,9 +118,14 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
         "  graphql: POST http://{0}/graphql (GraphiQL: http://{0}/graphql; subscriptions: ws://{0}/graphql)",
         server.addr
     );
+    println!(
+        "  bolt:    bolt://{} (Neo4j drivers: Bolt 4.4, 5.0-5.4)",
+        bolt_server.addr
+    );
     println!("Press Ctrl-C to stop.");
     wait_for_ctrl_c()?;
     eprintln!("stopping: finishing requests and writing a snapshot");
+    bolt_server.stop();
     server.stop();
     db.close()?;
     Ok(())
