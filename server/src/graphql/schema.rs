@@ -85,21 +85,26 @@ fn prop_type(prop: &Prop) -> TypeRef {
     }
 }
 
-/// A field read from the parent's pre-computed value, by response key.
-/// Objects and lists of objects are lent to the children, not copied.
-#[allow(clippy::needless_pass_by_value)] // the resolver signature async-graphql calls
-pub fn from_parent(ctx: ResolverContext<'_>) -> FieldFuture<'_> {
+/// The parent's pre-computed value of the field being resolved, by
+/// response key.
+fn parent_field<'a>(ctx: &ResolverContext<'a>) -> Option<&'a Value> {
     let field = ctx.ctx.field();
     let key = field.alias().unwrap_or(field.name());
     let parent = ctx
         .parent_value
         .downcast_ref::<Value>()
         .or_else(|| ctx.parent_value.as_value());
-    let value = match parent {
+    match parent {
         Some(Value::Object(map)) => map.get(key),
         _ => None,
-    };
-    FieldFuture::Value(match value {
+    }
+}
+
+/// A field read from the parent's pre-computed value, by response key.
+/// Objects and lists of objects are lent to the children, not copied.
+#[allow(clippy::needless_pass_by_value)] // the resolver signature async-graphql calls
+pub fn from_parent(ctx: ResolverContext<'_>) -> FieldFuture<'_> {
+    FieldFuture::Value(match parent_field(&ctx) {
         None | Some(Value::Null) => None,
         Some(v @ Value::Object(_)) => Some(FieldValue::borrowed_any(v)),
         Some(Value::List(items)) => Some(FieldValue::list(items.iter().map(|item| match item {
@@ -114,20 +119,10 @@ pub fn from_parent(ctx: ResolverContext<'_>) -> FieldFuture<'_> {
 /// whose values are objects (`JSON`).
 #[allow(clippy::needless_pass_by_value)] // the resolver signature async-graphql calls
 pub fn copy_from_parent(ctx: ResolverContext<'_>) -> FieldFuture<'_> {
-    let field = ctx.ctx.field();
-    let key = field.alias().unwrap_or(field.name());
-    let parent = ctx
-        .parent_value
-        .downcast_ref::<Value>()
-        .or_else(|| ctx.parent_value.as_value());
-    let value = match parent {
-        Some(Value::Object(map)) => map.get(key).cloned(),
-        _ => None,
-    };
     FieldFuture::Value(
-        value
+        parent_field(&ctx)
             .filter(|v| !matches!(v, Value::Null))
-            .map(FieldValue::value),
+            .map(|v| FieldValue::value(v.clone())),
     )
 }
 
