@@ -134,13 +134,14 @@ impl BoltClient {
 }
 
 /// One client's step: runs query number `i`.
-type Step = Box<dyn FnMut(usize) -> anyhow::Result<()>>;
+pub(super) type Step<'a> = Box<dyn FnMut(usize) -> anyhow::Result<()> + 'a>;
 
-/// Queries per second on `clients` threads, each with a step from `work`.
-fn per_second(
+/// Queries per second on `clients` threads, each with a step from `work`
+/// (made on the client's thread, so it may hold a connection).
+pub(super) fn per_second<'a>(
     clients: usize,
     seconds: f64,
-    work: &(dyn Fn(usize) -> anyhow::Result<Step> + Sync),
+    work: &(dyn Fn(usize) -> anyhow::Result<Step<'a>> + Sync),
 ) -> anyhow::Result<f64> {
     let deadline = Instant::now() + Duration::from_secs_f64(seconds);
     let started = Instant::now();

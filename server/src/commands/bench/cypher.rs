@@ -202,40 +202,16 @@ fn string_of(v: &CypherValue) -> String {
     v.as_str().unwrap_or_default().to_string()
 }
 
-/// Queries per second of `work` run by `threads` threads for `seconds`.
+/// Operations per second of `threads` clients calling `work(thread, n)`
+/// for `seconds`.
 fn throughput(
     threads: usize,
     seconds: f64,
     work: &(dyn Fn(usize, usize) -> anyhow::Result<()> + Sync),
 ) -> anyhow::Result<f64> {
-    let deadline = Instant::now() + Duration::from_secs_f64(seconds);
-    let started = Instant::now();
-    let done: Vec<anyhow::Result<usize>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..threads)
-            .map(|t| {
-                scope.spawn(move || {
-                    let mut n = 0usize;
-                    while Instant::now() < deadline {
-                        work(t, n)?;
-                        n += 1;
-                    }
-                    Ok(n)
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| {
-                h.join()
-                    .unwrap_or_else(|_| Err(anyhow::anyhow!("a client thread panicked")))
-            })
-            .collect()
-    });
-    let mut total = 0usize;
-    for d in done {
-        total += d?;
-    }
-    Ok(total as f64 / started.elapsed().as_secs_f64())
+    super::bolt::per_second(threads, seconds, &|t| {
+        Ok(Box::new(move |n| work(t, n)) as super::bolt::Step<'_>)
+    })
 }
 
 /// Key lookups per second over HTTP (`POST /db/neo4j/query/v2`, keep-alive
