@@ -1,7 +1,11 @@
 //! The `caregraph` binary: load, stats, rebuild, generate, and its errors.
 
+mod cli_support;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
+
+use cli_support::{path_arg, run, text};
 
 use graph_model::{Database, DbOptions};
 use serde_json::Value as Json;
@@ -10,29 +14,8 @@ fn bulk_10() -> PathBuf {
     seeds::bundled_sample_dir().join("synthea-bulk-10")
 }
 
-/// Runs `caregraph` with `args` in `cwd`, without any settings file or
-/// environment that could redirect it.
-fn run(cwd: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_caregraph"))
-        .args(args)
-        .current_dir(cwd)
-        .env("CAREGRAPH_LOG", "error")
-        .env("CAREGRAPH_CONFIG", cwd.join("no-such-caregraph.toml"))
-        .env_remove("CAREGRAPH_DATA_DIR")
-        .output()
-        .expect("run caregraph")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
 fn code(output: &Output) -> i32 {
     output.status.code().expect("caregraph exited normally")
-}
-
-fn path_arg(path: &Path) -> String {
-    path.to_string_lossy().into_owned()
 }
 
 fn stats_json(cwd: &Path, data_dir: &Path) -> Json {

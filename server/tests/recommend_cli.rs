@@ -2,34 +2,17 @@
 //! recommender's safety rules checked across the whole sample population
 //! through the Cypher adapter.
 
+mod cli_support;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
+
+use cli_support::{path_arg, run, text};
 
 use graph_model::{Database, DbOptions};
 use recommender::{Method, Recommender, RecommenderConfig};
 use serde_json::Value as Json;
 use server::recommend::CypherSource;
-
-/// Runs `caregraph` with `args` in `cwd`, without any settings file or
-/// environment that could redirect it.
-fn run(cwd: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_caregraph"))
-        .args(args)
-        .current_dir(cwd)
-        .env("CAREGRAPH_LOG", "error")
-        .env("CAREGRAPH_CONFIG", cwd.join("no-such-caregraph.toml"))
-        .env_remove("CAREGRAPH_DATA_DIR")
-        .output()
-        .expect("run caregraph")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-fn arg(path: &Path) -> String {
-    path.to_string_lossy().into_owned()
-}
 
 /// Loads the bundled sample (bulk-10 and the 86 California bundles).
 fn loaded(dir: &Path) -> PathBuf {
@@ -40,9 +23,9 @@ fn loaded(dir: &Path) -> PathBuf {
         &[
             "load",
             "--data-dir",
-            &arg(&data_dir),
-            &arg(&sample.join("synthea-bulk-10")),
-            &arg(&sample.join("synthea-ca-86")),
+            &path_arg(&data_dir),
+            &path_arg(&sample.join("synthea-bulk-10")),
+            &path_arg(&sample.join("synthea-ca-86")),
         ],
     );
     // Exit 2: loaded, with the sample's known rejects (its log file).
@@ -71,7 +54,7 @@ fn eval_reports_every_method_on_one_split() {
     let data_dir = loaded(dir.path());
     let report = json(&run(
         dir.path(),
-        &["eval", "--data-dir", &arg(&data_dir), "--json"],
+        &["eval", "--data-dir", &path_arg(&data_dir), "--json"],
     ));
     let cutoff = report["cutoff"].as_str().expect("cutoff text");
     assert!(cutoff.len() >= 10 && cutoff.starts_with("20"), "{cutoff}");
@@ -96,7 +79,7 @@ fn eval_reports_every_method_on_one_split() {
         &[
             "eval",
             "--data-dir",
-            &arg(&data_dir),
+            &path_arg(&data_dir),
             "--json",
             "--cutoff",
             cutoff,
@@ -111,7 +94,7 @@ fn eval_reports_every_method_on_one_split() {
     // The table has a line per method.
     let table = run(
         dir.path(),
-        &["eval", "--data-dir", &arg(&data_dir), "--no-tune"],
+        &["eval", "--data-dir", &path_arg(&data_dir), "--no-tune"],
     );
     assert_eq!(table.status.code(), Some(0), "{}", text(&table.stderr));
     let out = text(&table.stdout);
@@ -129,7 +112,7 @@ fn recommend_prints_suggestions_with_evidence() {
         &[
             "cypher",
             "--data-dir",
-            &arg(&data_dir),
+            &path_arg(&data_dir),
             "--format",
             "csv",
             "-e",
@@ -150,7 +133,7 @@ fn recommend_prints_suggestions_with_evidence() {
         &[
             "recommend",
             "--data-dir",
-            &arg(&data_dir),
+            &path_arg(&data_dir),
             "--patient",
             &patient,
             "--k",
@@ -176,7 +159,7 @@ fn recommend_prints_suggestions_with_evidence() {
         &[
             "recommend",
             "--data-dir",
-            &arg(&data_dir),
+            &path_arg(&data_dir),
             "--patient",
             &patient,
             "--method",
@@ -190,7 +173,7 @@ fn recommend_prints_suggestions_with_evidence() {
         &[
             "recommend",
             "--data-dir",
-            &arg(&data_dir),
+            &path_arg(&data_dir),
             "--patient",
             "no-such-patient",
         ],
@@ -202,7 +185,7 @@ fn recommend_prints_suggestions_with_evidence() {
         &[
             "recommend",
             "--data-dir",
-            &arg(&data_dir),
+            &path_arg(&data_dir),
             "--patient",
             &patient,
             "--method",

@@ -12,7 +12,7 @@ use std::str::FromStr;
 use std::sync::Arc;
 
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, TimeZone};
-use cypher::{CypherValue, Params, QueryOutput};
+use cypher::{CypherValue, Params, QueryOutput, RelationshipView};
 use graph_model::{DurationValue, NodeId, OffsetTime, RelId, Value, ZonedDateTime};
 
 use super::error::ParamError;
@@ -123,16 +123,7 @@ impl<'a> ResultWriter<'a> {
             .map_or((None, None), |v| (Some(v.start), Some(v.end)));
         write_optional_id(out, start);
         write_optional_id(out, end);
-        match &view {
-            Some(view) => {
-                write_string(out, &view.rel_type);
-                write_properties(out, &view.properties, self.dialect);
-            }
-            None => {
-                write_string(out, "");
-                write_map_header(out, 0);
-            }
-        }
+        self.rel_type_and_properties(out, view.as_ref());
         if v5 {
             write_string(out, &relationship_element_id(id));
             for node in [start, end] {
@@ -187,12 +178,10 @@ impl<'a> ResultWriter<'a> {
         }
     }
 
-    fn unbound_relationship(&self, out: &mut Vec<u8>, id: RelId) {
-        let view = self.output.relationship(id);
-        let v5 = self.dialect.element_ids;
-        write_struct_header(out, tag::UNBOUND_RELATIONSHIP, if v5 { 4 } else { 3 });
-        write_int(out, i64::from(id.0));
-        match &view {
+    /// A relationship's type and properties (empty when it is not in the
+    /// output).
+    fn rel_type_and_properties(&self, out: &mut Vec<u8>, view: Option<&RelationshipView>) {
+        match view {
             Some(view) => {
                 write_string(out, &view.rel_type);
                 write_properties(out, &view.properties, self.dialect);
@@ -202,6 +191,14 @@ impl<'a> ResultWriter<'a> {
                 write_map_header(out, 0);
             }
         }
+    }
+
+    fn unbound_relationship(&self, out: &mut Vec<u8>, id: RelId) {
+        let view = self.output.relationship(id);
+        let v5 = self.dialect.element_ids;
+        write_struct_header(out, tag::UNBOUND_RELATIONSHIP, if v5 { 4 } else { 3 });
+        write_int(out, i64::from(id.0));
+        self.rel_type_and_properties(out, view.as_ref());
         if v5 {
             write_string(out, &relationship_element_id(id));
         }

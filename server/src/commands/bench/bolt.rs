@@ -230,19 +230,7 @@ pub fn run(data_dir: &Path, clients: &[usize], seconds: f64) -> anyhow::Result<(
             let ids = ids.clone();
             let url = url.clone();
             Ok(Box::new(move |i| {
-                let body = serde_json::json!({"statement": QUERY, "parameters": {"id": ids[i % ids.len()]}});
-                let response = agent
-                    .post(&url)
-                    .set("Content-Type", "application/json")
-                    .send_string(&body.to_string())
-                    .map_err(|e| anyhow::anyhow!("POST {url}: {e}"))?;
-                anyhow::ensure!(
-                    response.status() == 202,
-                    "HTTP status {}",
-                    response.status()
-                );
-                let _ = response.into_string()?;
-                Ok(())
+                super::cypher::http_lookup(&agent, &url, QUERY, &ids[i % ids.len()])
             }))
         })?;
         println!(

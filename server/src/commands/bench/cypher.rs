@@ -202,6 +202,29 @@ fn string_of(v: &CypherValue) -> String {
     v.as_str().unwrap_or_default().to_string()
 }
 
+/// One `POST` of `query` with `$id` to the Query API at `url`; the answer
+/// must be a success (202), and is read whole.
+pub(super) fn http_lookup(
+    agent: &ureq::Agent,
+    url: &str,
+    query: &str,
+    id: &str,
+) -> anyhow::Result<()> {
+    let body = serde_json::json!({"statement": query, "parameters": {"id": id}});
+    let response = agent
+        .post(url)
+        .set("Content-Type", "application/json")
+        .send_string(&body.to_string())
+        .map_err(|e| anyhow::anyhow!("POST {url}: {e}"))?;
+    anyhow::ensure!(
+        response.status() == 202,
+        "HTTP status {}",
+        response.status()
+    );
+    let _ = response.into_string()?;
+    Ok(())
+}
+
 /// Operations per second of `threads` clients calling `work(thread, n)`
 /// for `seconds`.
 fn throughput(
@@ -238,19 +261,7 @@ fn http_throughput(
     let query = "MATCH (p:Patient {id: $id}) RETURN p.name AS name";
     let http = throughput(clients, seconds, &|t, n| {
         let id = &ids[(t * 7919 + n) % ids.len()];
-        let body = serde_json::json!({"statement": query, "parameters": {"id": &**id}});
-        let response = agents[t]
-            .post(&url)
-            .set("Content-Type", "application/json")
-            .send_string(&body.to_string())
-            .map_err(|e| anyhow::anyhow!("POST {url}: {e}"))?;
-        anyhow::ensure!(
-            response.status() == 202,
-            "HTTP status {}",
-            response.status()
-        );
-        let _ = response.into_string()?;
-        Ok(())
+        http_lookup(&agents[t], &url, query, id)
     })?;
     server.stop();
     let engine = throughput(clients, seconds, &|t, n| {
