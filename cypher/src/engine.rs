@@ -14,6 +14,7 @@ use crate::error::{CypherError, QueryError, QueryErrorKind};
 use crate::exec::{self, Ctx, DeletedEntity, GraphAccess, Guard, Row, UpdateStats};
 use crate::plan::ir::{Operator, QueryPlan};
 use crate::plan::Compiler;
+use crate::security::{AccessPolicy, PropertyMask};
 use crate::value::CypherValue;
 
 /// Query parameters by name.
@@ -33,6 +34,8 @@ pub struct QueryOptions {
     pub cancel: Option<Arc<AtomicBool>>,
     /// Procedures besides the built-in ones.
     pub procedures: Option<Arc<Procedures>>,
+    /// What the query may see and write (`None`: everything).
+    pub policy: Option<Arc<AccessPolicy>>,
 }
 
 impl Default for QueryOptions {
@@ -43,6 +46,7 @@ impl Default for QueryOptions {
             max_rows: 5_000_000,
             cancel: None,
             procedures: None,
+            policy: None,
         }
     }
 }
@@ -162,6 +166,12 @@ pub struct QueryOutput {
     pub plan: Option<PlanDescription>,
     /// `true` when the query could write.
     pub writes: bool,
+    /// The subject nodes (see [`crate::security`]) whose properties the
+    /// query read or that its results hold, in id order; empty unless the
+    /// policy asked for them.
+    pub touched_subjects: Vec<NodeId>,
+    /// The property mask the results are shown through.
+    pub mask: Option<Arc<PropertyMask>>,
 }
 
 /// A node as results show it.
@@ -207,13 +217,31 @@ impl QueryOutput {
                     .iter()
                     .map(|(k, v)| (Arc::from(state.prop_key_name(k)), v.clone()))
                     .collect(),
-            });
+            })
+            .map(|view| self.masked(view));
         }
-        self.deleted_nodes.get(&id).map(|d| NodeView {
-            id,
-            labels: d.labels.clone(),
-            properties: d.properties.clone(),
-        })
+        self.deleted_nodes
+            .get(&id)
+            .map(|d| NodeView {
+                id,
+                labels: d.labels.clone(),
+                properties: d.properties.clone(),
+            })
+            .map(|view| self.masked(view))
+    }
+
+    fn masked(&self, view: NodeView) -> NodeView {
+        let Some(mask) = &self.mask else {
+            return view;
+        };
+        let properties = mask
+            .apply_all(&view.labels, view.properties)
+            .into_iter()
+            .collect();
+        NodeView {
+            properties,
+            ..view
+        }
     }
 
     /// A relationship of the results, with type, ends and properties.
@@ -521,11 +549,20 @@ fn run<'db>(
                 deleted_relationships: Arc::default(),
                 plan: description,
                 writes: plan.writes,
+                touched_subjects: Vec::new(),
+                mask: options.policy.as_ref().and_then(|p| p.mask.clone()),
             },
             graph,
         ));
     }
     let profile = mode == Some(QueryMode::Profile);
+    let access = options.policy.as_ref().map(|p| {
+        let state = match &graph {
+            GraphAccess::Read(s) => &**s,
+            GraphAccess::Write(t) => t.view(),
+        };
+        std::rc::Rc::new(exec::access::Access::new(p.clone(), state))
+    });
     let mut ctx = Ctx {
         graph,
         params,
@@ -541,6 +578,7 @@ fn run<'db>(
         pending_set: HashSet::new(),
         procedures: options.procedures.as_deref(),
         profile: None,
+        access,
     };
     let mut rows: Vec<Row> = Vec::new();
     let mut seen: hashbrown::HashSet<Row> = hashbrown::HashSet::new();
@@ -556,6 +594,11 @@ fn run<'db>(
                 continue;
             }
             let out: Row = slots.iter().map(|s| exec::get(&row, *s).clone()).collect();
+            if let Some(access) = &ctx.access {
+                for value in &out {
+                    access.note_value(ctx.state(), value);
+                }
+            }
             if plan.distinct_union && !seen.insert(out.clone()) {
                 continue;
             }
@@ -567,6 +610,16 @@ fn run<'db>(
         }
     }
     exec::finish_deletes(&mut ctx).map_err(CypherError::from)?;
+    if let Some(access) = &ctx.access {
+        access
+            .check_writes(ctx.state())
+            .map_err(CypherError::from)?;
+    }
+    let touched_subjects = ctx
+        .access
+        .as_ref()
+        .map(|a| a.take_touched())
+        .unwrap_or_default();
     let mut description = description;
     if let Some(description) = description.as_mut() {
         for (part, stats) in description.parts.iter_mut().zip(&profiles) {
@@ -589,6 +642,8 @@ fn run<'db>(
         deleted_relationships: Arc::new(std::mem::take(&mut ctx.deleted_rels)),
         plan: description,
         writes: plan.writes,
+        touched_subjects,
+        mask: options.policy.as_ref().and_then(|p| p.mask.clone()),
     };
     Ok((output, ctx.graph))
 }

@@ -116,6 +116,9 @@ pub enum QueryErrorKind {
     Cancelled,
     /// The store failed (I/O, corruption).
     Storage,
+    /// The access policy refused the query (a write outside the caller's
+    /// scope).
+    Forbidden,
 }
 
 impl QueryErrorKind {
@@ -141,6 +144,7 @@ impl QueryErrorKind {
             QueryErrorKind::MemoryLimit => "Neo.TransientError.General.MemoryPoolOutOfMemoryError",
             QueryErrorKind::Cancelled => "Neo.TransientError.Transaction.Terminated",
             QueryErrorKind::Storage => "Neo.DatabaseError.General.UnknownError",
+            QueryErrorKind::Forbidden => "Neo.ClientError.Security.Forbidden",
         }
     }
 
@@ -162,6 +166,7 @@ impl QueryErrorKind {
             QueryErrorKind::MemoryLimit => "MemoryLimit",
             QueryErrorKind::Cancelled => "Cancelled",
             QueryErrorKind::Storage => "Storage",
+            QueryErrorKind::Forbidden => "Forbidden",
         }
     }
 }

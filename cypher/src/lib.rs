@@ -11,6 +11,7 @@ mod keywords;
 pub mod lexer;
 mod parser;
 mod plan;
+pub mod security;
 mod semantic;
 mod span;
 pub mod temporal;

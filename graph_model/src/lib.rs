@@ -13,6 +13,8 @@ pub mod value;
 pub use error::{FhirError, GraphError, GraphResult};
 pub use ids::{Direction, LabelId, NodeId, PropKeyId, RelId, RelTypeId};
 pub use stats::GraphStats;
-pub use store::{CommitEvent, Database, DbOptions, GraphState, ListenerId, WriteTxn};
+pub use store::{
+    CommitEvent, Database, DbOptions, GraphState, ListenerId, NodeRecord, RelRecord, WriteTxn,
+};
 pub use temporal::{DurationValue, OffsetTime, ZonedDateTime};
 pub use value::{Value, ValueType};

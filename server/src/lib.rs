@@ -6,4 +6,5 @@ pub mod commands;
 pub mod graphql;
 pub mod http;
 pub mod recommend;
+pub mod security;
 pub mod settings;

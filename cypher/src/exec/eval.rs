@@ -24,6 +24,8 @@ pub(crate) fn eval(e: &Expr, row: &Row, ctx: &Ctx<'_, '_>) -> ExecResult<V> {
 
 /// Evaluates a predicate: `Some(true)`, `Some(false)` or `None` (null).
 pub(crate) fn eval_predicate(e: &Expr, row: &Row, ctx: &Ctx<'_, '_>) -> ExecResult<Option<bool>> {
+    // What a filter reads is not shown, so it does not count as touched.
+    let _quiet = ctx.access.as_ref().map(|a| a.quiet());
     match eval(e, row, ctx)? {
         V::Boolean(b) => Ok(Some(b)),
         V::Null => Ok(None),

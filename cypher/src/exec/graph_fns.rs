@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use graph_model::{GraphState, NodeId, RelId};
+use graph_model::{GraphState, NodeId, NodeRecord, RelId};
 
 use crate::error::{ErrorDetail, QueryError, QueryErrorKind};
 use crate::plan::ir::GraphFunction;
@@ -34,15 +34,18 @@ pub(crate) fn property_of(base: &V, key: &str, ctx: &Ctx<'_, '_>) -> ExecResult<
             let Some(record) = state.node(*id) else {
                 return Err(deleted_error("node"));
             };
-            Ok(state
-                .prop_key_id(key)
-                .and_then(|k| record.property(k))
-                .map_or(V::Null, V::from_property))
+            if let Some(access) = &ctx.access {
+                access.note_node(state, *id);
+            }
+            Ok(masked_node_property(ctx, record, key))
         }
         V::Relationship(id) => {
             let Some(record) = state.rel(*id) else {
                 return Err(deleted_error("relationship"));
             };
+            if let Some(access) = &ctx.access {
+                access.note_rel(state, *id);
+            }
             Ok(state
                 .prop_key_id(key)
                 .and_then(|k| record.property(k))
@@ -66,21 +69,40 @@ pub(crate) fn property_of(base: &V, key: &str, ctx: &Ctx<'_, '_>) -> ExecResult<
 /// All properties of a node, relationship or map, in key order.
 pub(crate) fn entity_properties(base: &V, ctx: &Ctx<'_, '_>) -> ExecResult<Vec<(Arc<str>, V)>> {
     let state = ctx.state();
-    let mut out: Vec<(Arc<str>, V)> = match base {
+    let out: Vec<(Arc<str>, V)> = match base {
         V::Node(id) => {
             let Some(record) = state.node(*id) else {
                 return Err(deleted_error("node"));
             };
+            let Some(access) = &ctx.access else {
+                return Ok(sorted(
+                    record
+                        .properties()
+                        .iter()
+                        .map(|(k, v)| (Arc::from(state.prop_key_name(k)), V::from_property(v)))
+                        .collect(),
+                ));
+            };
+            access.note_node(state, *id);
             record
                 .properties()
                 .iter()
-                .map(|(k, v)| (Arc::from(state.prop_key_name(k)), V::from_property(v)))
+                .filter_map(|(k, v)| {
+                    let shown = match access.rule(record, k) {
+                        None => V::from_property(v),
+                        Some(rule) => V::from_property(&rule.apply(v)?),
+                    };
+                    Some((Arc::from(state.prop_key_name(k)), shown))
+                })
                 .collect()
         }
         V::Relationship(id) => {
             let Some(record) = state.rel(*id) else {
                 return Err(deleted_error("relationship"));
             };
+            if let Some(access) = &ctx.access {
+                access.note_rel(state, *id);
+            }
             record
                 .properties()
                 .iter()
@@ -95,8 +117,27 @@ pub(crate) fn entity_properties(base: &V, ctx: &Ctx<'_, '_>) -> ExecResult<Vec<(
             )))
         }
     };
-    out.sort_by(|a, b| a.0.cmp(&b.0));
-    Ok(out)
+    Ok(sorted(out))
+}
+
+fn sorted(mut entries: Vec<(Arc<str>, V)>) -> Vec<(Arc<str>, V)> {
+    entries.sort_by(|a, b| a.0.cmp(&b.0));
+    entries
+}
+
+/// `record.key` as the query's access policy shows it.
+pub(crate) fn masked_node_property(ctx: &Ctx<'_, '_>, record: &NodeRecord, key: &str) -> V {
+    let state = ctx.state();
+    let Some(key) = state.prop_key_id(key) else {
+        return V::Null;
+    };
+    let Some(value) = record.property(key) else {
+        return V::Null;
+    };
+    match ctx.access.as_ref().and_then(|a| a.rule(record, key)) {
+        None => V::from_property(value),
+        Some(rule) => rule.apply(value).map_or(V::Null, |v| V::from_property(&v)),
+    }
 }
 
 /// The labels of a node, by name.

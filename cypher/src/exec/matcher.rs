@@ -14,7 +14,7 @@ use crate::plan::ir::{
 use crate::value::{CypherValue, Path};
 
 use super::eval::{eval, eval_predicate};
-use super::graph_fns::relationship_ends;
+use super::graph_fns::{masked_node_property, relationship_ends};
 use super::{get, set, Ctx, ExecResult, Row};
 
 type V = CypherValue;
@@ -88,27 +88,24 @@ fn map_entries(v: V, what: &str) -> ExecResult<Option<PropertyChecks>> {
 }
 
 fn node_passes(
-    state: &GraphState,
+    ctx: &Ctx<'_, '_>,
     id: NodeId,
     labels: Option<&Vec<LabelId>>,
     properties: Option<&Vec<(Arc<str>, V)>>,
 ) -> bool {
+    let state = ctx.state();
     let Some(record) = state.node(id) else {
         return false;
     };
     let Some(labels) = labels else {
         return false;
     };
-    if !labels.iter().all(|l| record.has_label(*l)) {
+    if !labels.iter().all(|l| record.has_label(*l)) || !ctx.visible(id) {
         return false;
     }
     if let Some(props) = properties {
         for (k, v) in props {
-            let actual = state
-                .prop_key_id(k)
-                .and_then(|k| record.property(k))
-                .map_or(V::Null, V::from_property);
-            if actual.equals(v) != Some(true) {
+            if masked_node_property(ctx, record, k).equals(v) != Some(true) {
                 return false;
             }
         }
@@ -170,21 +167,29 @@ fn resolve_types(state: &GraphState, types: &[Arc<str>]) -> Option<Vec<RelTypeId
 }
 
 fn for_each_neighbor(
-    state: &GraphState,
+    ctx: &Ctx<'_, '_>,
     node: NodeId,
     direction: Direction,
     types: Option<&Vec<RelTypeId>>,
     mut f: impl FnMut(RelId, NodeId),
 ) {
+    let state = ctx.state();
+    let mut visit = |rel: RelId, other: NodeId| {
+        // A relationship exists for the query only when both ends do; the
+        // node expanded from is in a row, so it is visible already.
+        if ctx.visible(other) {
+            f(rel, other);
+        }
+    };
     match types {
         None => state
             .neighbors(node, direction, None)
-            .for_each(|n| f(n.rel, n.other)),
+            .for_each(|n| visit(n.rel, n.other)),
         Some(types) => {
             for t in types {
                 state
                     .neighbors(node, direction, Some(*t))
-                    .for_each(|n| f(n.rel, n.other));
+                    .for_each(|n| visit(n.rel, n.other));
             }
         }
     }
@@ -259,6 +264,27 @@ impl Matcher {
                         },
                         None => Candidates::Nodes(Vec::new(), 0),
                     },
+                    NodeSource::IndexSeek { label, key, value }
+                        if ctx.access.as_ref().is_some_and(|a| a.masks(label, key)) =>
+                    {
+                        // The index holds stored values; a masked key reads
+                        // otherwise, so scan and compare what it reads as.
+                        let value = eval(value, row, ctx)?;
+                        level
+                            .properties
+                            .get_or_insert_with(Vec::new)
+                            .push((key.clone(), value));
+                        match state.label_id(label) {
+                            Some(label) => Candidates::Label {
+                                label,
+                                buffer: Vec::new(),
+                                pos: 0,
+                                next_from: 0,
+                                done: false,
+                            },
+                            None => Candidates::Nodes(Vec::new(), 0),
+                        }
+                    }
                     NodeSource::IndexSeek { label, key, value } => {
                         let value = eval(value, row, ctx)?;
                         let found = value.to_property().and_then(|v| {
@@ -286,7 +312,7 @@ impl Matcher {
                 let labels = resolve_labels(state, &check.labels);
                 let properties = check_properties(check, row, ctx)?;
                 let ok = match get(row, *slot) {
-                    V::Node(id) => node_passes(state, *id, labels.as_ref(), properties.as_ref()),
+                    V::Node(id) => node_passes(ctx, *id, labels.as_ref(), properties.as_ref()),
                     _ => false,
                 };
                 level.candidates = Candidates::Once(ok);
@@ -353,7 +379,7 @@ fn advance(
                 let id = NodeId(*next);
                 *next += 1;
                 ctx.guard.tick()?;
-                if node_passes(state, id, level.labels.as_ref(), level.properties.as_ref()) {
+                if node_passes(ctx, id, level.labels.as_ref(), level.properties.as_ref()) {
                     set(row, *slot, V::Node(id));
                     return Ok(true);
                 }
@@ -386,7 +412,7 @@ fn advance(
             let id = buffer[*pos];
             *pos += 1;
             ctx.guard.tick()?;
-            if node_passes(state, id, level.labels.as_ref(), level.properties.as_ref()) {
+            if node_passes(ctx, id, level.labels.as_ref(), level.properties.as_ref()) {
                 set(row, *slot, V::Node(id));
                 return Ok(true);
             }
@@ -395,7 +421,7 @@ fn advance(
             while *pos < nodes.len() {
                 let id = nodes[*pos];
                 *pos += 1;
-                if node_passes(state, id, level.labels.as_ref(), level.properties.as_ref()) {
+                if node_passes(ctx, id, level.labels.as_ref(), level.properties.as_ref()) {
                     set(row, *slot, V::Node(id));
                     return Ok(true);
                 }
@@ -505,7 +531,7 @@ fn expand_candidates(expand: &Expand, row: &Row, ctx: &Ctx<'_, '_>) -> ExecResul
     let direction = graph_direction(expand.direction);
     let end_ok = |n: NodeId| {
         bound_to.is_none_or(|b| b == n)
-            && node_passes(state, n, to_labels.as_ref(), to_props.as_ref())
+            && node_passes(ctx, n, to_labels.as_ref(), to_props.as_ref())
     };
     match expand.var_length {
         None => {
@@ -519,9 +545,9 @@ fn expand_candidates(expand: &Expand, row: &Row, ctx: &Ctx<'_, '_>) -> ExecResul
             if let Some(to) = bound_to.filter(|to| {
                 state.degree(*to, reverse(direction), None) < state.degree(from, direction, None)
             }) {
-                if node_passes(state, to, to_labels.as_ref(), to_props.as_ref()) {
+                if node_passes(ctx, to, to_labels.as_ref(), to_props.as_ref()) {
                     for_each_neighbor(
-                        state,
+                        ctx,
                         to,
                         reverse(direction),
                         types.as_ref(),
@@ -534,7 +560,7 @@ fn expand_candidates(expand: &Expand, row: &Row, ctx: &Ctx<'_, '_>) -> ExecResul
                 }
                 return Ok(Candidates::Expansions(out, 0));
             }
-            for_each_neighbor(state, from, direction, types.as_ref(), |rel, other| {
+            for_each_neighbor(ctx, from, direction, types.as_ref(), |rel, other| {
                 if keep(rel) && end_ok(other) {
                     out.push((rel, other));
                 }
@@ -600,7 +626,7 @@ fn var_length_dfs(
     }
     let mut next = Vec::new();
     for_each_neighbor(
-        search.state,
+        search.ctx,
         node,
         search.direction,
         search.types,
@@ -736,7 +762,7 @@ pub(crate) fn shortest_paths(
         let mut layer_seen: HashSet<NodeId> = HashSet::new();
         for node in frontier.drain(..) {
             ctx.guard.tick()?;
-            for_each_neighbor(state, node, direction, types.as_ref(), |rel, other| {
+            for_each_neighbor(ctx, node, direction, types.as_ref(), |rel, other| {
                 if seen.contains(&other) {
                     return;
                 }

@@ -4,6 +4,7 @@
 //! the work early; only `Sort`, `Aggregate`, `Distinct` (its seen-set) and
 //! `Eager` hold rows, and they count them against the query's budget.
 
+pub(crate) mod access;
 mod eval;
 mod graph_fns;
 mod matcher;
@@ -191,6 +192,8 @@ pub(crate) struct Ctx<'db, 'p> {
     pub(crate) pending_set: HashSet<NodeId>,
     pub(crate) procedures: Option<&'p crate::engine::Procedures>,
     pub(crate) profile: Option<Vec<OperatorStats>>,
+    /// The access policy, resolved (`None`: everything is visible).
+    pub(crate) access: Option<std::rc::Rc<access::Access>>,
 }
 
 impl<'db> Ctx<'db, '_> {
@@ -211,6 +214,21 @@ impl<'db> Ctx<'db, '_> {
                 None,
                 "Writing is not allowed in a read-only query",
             )),
+        }
+    }
+
+    /// `true` when the node exists for this query under its access policy.
+    pub(crate) fn visible(&self, id: NodeId) -> bool {
+        self.access
+            .as_ref()
+            .is_none_or(|a| a.node_visible(self.state(), id))
+    }
+
+    /// Records a node the query created or changed (for the scope check
+    /// of writes).
+    pub(crate) fn note_written(&self, id: NodeId) {
+        if let Some(access) = &self.access {
+            access.note_written(id);
         }
     }
 

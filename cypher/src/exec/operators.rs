@@ -180,6 +180,7 @@ fn subquery_ctx<'a, 'p>(ctx: &Ctx<'a, 'p>) -> Ctx<'a, 'p> {
         pending_set: std::collections::HashSet::new(),
         procedures: ctx.procedures,
         profile: None,
+        access: ctx.access.clone(),
     }
 }
 

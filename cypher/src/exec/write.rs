@@ -131,6 +131,7 @@ fn create(items: &[CreateItem], row: &mut Row, ctx: &mut Ctx<'_, '_>) -> ExecRes
                     .create_node_with_ids(unique_labels.clone(), prop_ids)
                     .map_err(store_error)?;
                 ctx.stats.nodes_created += 1;
+                ctx.note_written(id);
                 ctx.stats.labels_added += {
                     let mut l = unique_labels;
                     l.sort_unstable();
@@ -179,6 +180,8 @@ fn create(items: &[CreateItem], row: &mut Row, ctx: &mut Ctx<'_, '_>) -> ExecRes
                     .map_err(store_error)?;
                 ctx.stats.relationships_created += 1;
                 ctx.stats.properties_set += count;
+                ctx.note_written(s);
+                ctx.note_written(e);
                 set(row, *slot, V::Relationship(id));
             }
             CreateItem::Path { slot, parts } => {
@@ -325,8 +328,16 @@ fn set_property(
     let txn = ctx.txn()?;
     let value = value.unwrap_or(Value::Null);
     match target {
-        V::Node(n) => txn.set_node_property(*n, key, value).map_err(store_error)?,
-        V::Relationship(r) => txn.set_rel_property(*r, key, value).map_err(store_error)?,
+        V::Node(n) => {
+            txn.set_node_property(*n, key, value).map_err(store_error)?;
+            ctx.note_written(*n);
+        }
+        V::Relationship(r) => {
+            txn.set_rel_property(*r, key, value).map_err(store_error)?;
+            let (start, end) = super::graph_fns::relationship_ends(ctx, *r)?;
+            ctx.note_written(start);
+            ctx.note_written(end);
+        }
         _ => {}
     }
     ctx.stats.properties_set += 1;
@@ -397,6 +408,7 @@ fn apply_actions(actions: &[SetAction], row: &Row, ctx: &mut Ctx<'_, '_>) -> Exe
                         ))
                     }
                 };
+                ctx.note_written(node);
                 for label in labels {
                     let state = ctx.state();
                     let record = state.node(node).ok_or_else(deleted)?;
@@ -499,10 +511,18 @@ fn delete_node(ctx: &mut Ctx<'_, '_>, node: NodeId, detach: bool) -> ExecResult<
     let degree = state.degree(node, graph_model::Direction::Both, None);
     if degree > 0 {
         if detach {
-            let rels: Vec<RelId> = state
+            let neighbors: Vec<(RelId, NodeId)> = state
                 .neighbors(node, graph_model::Direction::Both, None)
-                .map(|n| n.rel)
+                .map(|n| (n.rel, n.other))
                 .collect();
+            if neighbors.iter().any(|(_, other)| !ctx.visible(*other)) {
+                return Err(QueryError::new(
+                    QueryErrorKind::Forbidden,
+                    None,
+                    "DETACH DELETE would remove relationships to records outside your scope; nothing was written",
+                ));
+            }
+            let rels: Vec<RelId> = neighbors.into_iter().map(|(r, _)| r).collect();
             for r in rels {
                 delete_rel(ctx, r)?;
             }
