@@ -238,10 +238,7 @@ impl QueryOutput {
             .apply_all(&view.labels, view.properties)
             .into_iter()
             .collect();
-        NodeView {
-            properties,
-            ..view
-        }
+        NodeView { properties, ..view }
     }
 
     /// A relationship of the results, with type, ends and properties.

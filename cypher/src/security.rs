@@ -38,6 +38,10 @@ pub type AdmitFn = dyn Fn(&GraphState, NodeId) -> bool + Send + Sync;
 /// A function replacing a property value (e.g. a keyed pseudonym).
 pub type ReplaceFn = dyn Fn(&Value) -> Value + Send + Sync;
 
+/// A function finding the stored value that reads as a shown one (e.g. the
+/// id behind a pseudonym), so an index seek on a replaced key stays a seek.
+pub type InvertFn = dyn Fn(&GraphState, &Value) -> Option<Value> + Send + Sync;
+
 /// Which nodes are subjects (whose records are protected) and which nodes
 /// belong to one subject.
 #[derive(Clone, Debug)]
@@ -146,6 +150,8 @@ pub enum MaskRule {
     },
     /// The value is replaced by a function of it (e.g. a keyed pseudonym).
     Replace(Arc<ReplaceFn>),
+    /// Like [`MaskRule::Replace`], with the inverse for index seeks.
+    ReplaceInvertible(Arc<ReplaceFn>, Arc<InvertFn>),
 }
 
 impl fmt::Debug for MaskRule {
@@ -155,6 +161,7 @@ impl fmt::Debug for MaskRule {
             MaskRule::Year { floor } => f.debug_struct("Year").field("floor", floor).finish(),
             MaskRule::Prefix { keep } => f.debug_struct("Prefix").field("keep", keep).finish(),
             MaskRule::Replace(_) => f.write_str("Replace(..)"),
+            MaskRule::ReplaceInvertible(..) => f.write_str("ReplaceInvertible(..)"),
         }
     }
 }
@@ -176,11 +183,27 @@ impl MaskRule {
                 Some(Value::Integer(i64::from(year)))
             }
             MaskRule::Prefix { keep } => match value {
-                Value::String(s) => Some(Value::String(s.chars().take(*keep).collect::<String>().into())),
+                Value::String(s) => Some(Value::String(
+                    s.chars().take(*keep).collect::<String>().into(),
+                )),
                 _ => None,
             },
-            MaskRule::Replace(f) => Some(f(value)),
+            MaskRule::Replace(f) | MaskRule::ReplaceInvertible(f, _) => Some(f(value)),
         }
+    }
+
+    /// The stored value that reads as `shown`, when the rule can tell
+    /// (`None`: it cannot, or no stored value does).
+    pub fn invert(&self, state: &GraphState, shown: &Value) -> Option<Value> {
+        match self {
+            MaskRule::ReplaceInvertible(_, invert) => invert(state, shown),
+            _ => None,
+        }
+    }
+
+    /// `true` when [`MaskRule::invert`] can answer.
+    pub fn invertible(&self) -> bool {
+        matches!(self, MaskRule::ReplaceInvertible(..))
     }
 }
 
@@ -208,7 +231,7 @@ impl PropertyMask {
 
     /// The rule for `key` on a node with these labels (the first label
     /// with a rule for the key wins).
-    pub fn rule<'a, S: AsRef<str>>(
+    pub fn rule<S: AsRef<str>>(
         &self,
         labels: impl IntoIterator<Item = S>,
         key: &str,
@@ -234,10 +257,12 @@ impl PropertyMask {
     ) -> Vec<(Arc<str>, Value)> {
         properties
             .into_iter()
-            .filter_map(|(k, v)| match self.rule(labels.iter().map(AsRef::as_ref), &k) {
-                None => Some((k, v)),
-                Some(rule) => rule.apply(&v).map(|v| (k, v)),
-            })
+            .filter_map(
+                |(k, v)| match self.rule(labels.iter().map(AsRef::as_ref), &k) {
+                    None => Some((k, v)),
+                    Some(rule) => rule.apply(&v).map(|v| (k, v)),
+                },
+            )
             .collect()
     }
 }

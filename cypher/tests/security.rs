@@ -2,9 +2,12 @@
 //! subject out of scope by any query form, masked properties never come
 //! out, touched subjects are reported, and writes out of scope fail.
 
+use std::fmt::Write as _;
 use std::sync::Arc;
 
-use cypher::security::{AccessPolicy, MaskRule, OwnedLabel, PropertyMask, SubjectModel, SubjectScope};
+use cypher::security::{
+    AccessPolicy, MaskRule, OwnedLabel, PropertyMask, SubjectModel, SubjectScope,
+};
 use cypher::{execute, CypherValue, Params, QueryErrorKind, QueryOptions, QueryOutput};
 use graph_model::{Database, Value};
 
@@ -124,17 +127,19 @@ fn all_text(out: &QueryOutput) -> String {
             }),
             V::Node(id) => {
                 let view = out.node(*id).expect("node");
-                text.push_str(&format!("{:?}", view.properties));
+                let _ = write!(text, "{:?}", view.properties);
             }
             V::Relationship(id) => {
                 let view = out.relationship(*id).expect("rel");
-                text.push_str(&format!("{:?}", view.properties));
+                let _ = write!(text, "{:?}", view.properties);
                 for end in [view.start, view.end] {
                     walk(out, &V::Node(end), text);
                 }
             }
             V::Path(p) => p.nodes.iter().for_each(|n| walk(out, &V::Node(*n), text)),
-            other => text.push_str(&format!("{other:?}")),
+            other => {
+                let _ = write!(text, "{other:?}");
+            }
         }
     }
     let mut text = String::new();
@@ -228,8 +233,8 @@ fn a_clinician_cannot_write_outside_the_scope() {
         "MERGE (p:Patient {id: 'b1'}) SET p.name = 'x'",
         "MATCH (m:Medication {code: 'm'}) DETACH DELETE m",
     ] {
-        let err = try_run(&db, Some(clinician_a(&db)), query)
-            .expect_err(&format!("`{query}` must fail"));
+        let err =
+            try_run(&db, Some(clinician_a(&db)), query).expect_err(&format!("`{query}` must fail"));
         assert!(
             [
                 QueryErrorKind::Forbidden.status_code(),
@@ -287,10 +292,7 @@ fn an_analyst_never_sees_a_masked_field() {
             "Ann", "Al Two", "Bea", "111", "222", "333", "1980-05", "02139", "94110", "\"a1\"",
             "\"b1\"",
         ] {
-            assert!(
-                !text.contains(secret),
-                "`{query}` shows {secret:?}: {text}"
-            );
+            assert!(!text.contains(secret), "`{query}` shows {secret:?}: {text}");
         }
     }
     let out = run(

@@ -6,7 +6,9 @@ use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use graph_model::{Direction, GraphState, LabelId, NodeId, NodeRecord, PropKeyId, RelId, RelTypeId};
+use graph_model::{
+    Direction, GraphState, LabelId, NodeId, NodeRecord, PropKeyId, RelId, RelTypeId,
+};
 
 use crate::error::{QueryError, QueryErrorKind};
 use crate::security::{AccessPolicy, MaskRule};
@@ -122,12 +124,9 @@ impl Access {
             .find_map(|l| self.masked.get(&(*l, key)))
     }
 
-    /// `true` when some rule masks `label.key` (by name).
-    pub(crate) fn masks(&self, label: &str, key: &str) -> bool {
-        self.policy
-            .mask
-            .as_ref()
-            .is_some_and(|m| m.rule([label], key).is_some())
+    /// The rule masking `label.key` (by name), if any.
+    pub(crate) fn mask_rule(&self, label: &str, key: &str) -> Option<&MaskRule> {
+        self.policy.mask.as_ref().and_then(|m| m.rule([label], key))
     }
 
     /// Stops noting reads until the guard is dropped (for filters).

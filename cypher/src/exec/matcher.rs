@@ -265,24 +265,40 @@ impl Matcher {
                         None => Candidates::Nodes(Vec::new(), 0),
                     },
                     NodeSource::IndexSeek { label, key, value }
-                        if ctx.access.as_ref().is_some_and(|a| a.masks(label, key)) =>
+                        if ctx
+                            .access
+                            .as_ref()
+                            .is_some_and(|a| a.mask_rule(label, key).is_some()) =>
                     {
-                        // The index holds stored values; a masked key reads
-                        // otherwise, so scan and compare what it reads as.
+                        // The index holds stored values and a masked key
+                        // reads otherwise: seek the stored value behind the
+                        // shown one when the rule can tell, else scan; then
+                        // compare what the key reads as.
                         let value = eval(value, row, ctx)?;
+                        let rule = ctx.access.as_ref().and_then(|a| a.mask_rule(label, key));
+                        let stored = rule.filter(|r| r.invertible()).map(|r| {
+                            value
+                                .to_property()
+                                .and_then(|shown| r.invert(state, &shown))
+                                .and_then(|v| state.find_node_by_name(label, key, &v))
+                        });
                         level
                             .properties
                             .get_or_insert_with(Vec::new)
                             .push((key.clone(), value));
-                        match state.label_id(label) {
-                            Some(label) => Candidates::Label {
-                                label,
-                                buffer: Vec::new(),
-                                pos: 0,
-                                next_from: 0,
-                                done: false,
-                            },
-                            None => Candidates::Nodes(Vec::new(), 0),
+                        if let Some(found) = stored {
+                            Candidates::Nodes(found.into_iter().collect(), 0)
+                        } else {
+                            match state.label_id(label) {
+                                Some(label) => Candidates::Label {
+                                    label,
+                                    buffer: Vec::new(),
+                                    pos: 0,
+                                    next_from: 0,
+                                    done: false,
+                                },
+                                None => Candidates::Nodes(Vec::new(), 0),
+                            }
                         }
                     }
                     NodeSource::IndexSeek { label, key, value } => {
@@ -546,17 +562,11 @@ fn expand_candidates(expand: &Expand, row: &Row, ctx: &Ctx<'_, '_>) -> ExecResul
                 state.degree(*to, reverse(direction), None) < state.degree(from, direction, None)
             }) {
                 if node_passes(ctx, to, to_labels.as_ref(), to_props.as_ref()) {
-                    for_each_neighbor(
-                        ctx,
-                        to,
-                        reverse(direction),
-                        types.as_ref(),
-                        |rel, other| {
-                            if other == from && keep(rel) {
-                                out.push((rel, to));
-                            }
-                        },
-                    );
+                    for_each_neighbor(ctx, to, reverse(direction), types.as_ref(), |rel, other| {
+                        if other == from && keep(rel) {
+                            out.push((rel, to));
+                        }
+                    });
                 }
                 return Ok(Candidates::Expansions(out, 0));
             }

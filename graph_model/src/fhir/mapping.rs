@@ -476,6 +476,9 @@ fn map_patient(obj: Obj<'_>, id: &Arc<str>, m: &mut Mapped) -> Checked<()> {
             m.rels.push(rel("HAS_GP", Endpoint::Own(0), to));
         }
     }
+    if let Some(to) = reference_endpoint(obj.obj("managingOrganization")?, "Organization")? {
+        m.rels.push(rel("REGISTERED_AT", Endpoint::Own(0), to));
+    }
     Ok(())
 }
 

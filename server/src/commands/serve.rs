@@ -84,6 +84,9 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
         data_dir: Some(args.data_dir.clone()),
         metrics: Metrics::default(),
         max_body_bytes: args.max_body_bytes,
+        policies: crate::security::PolicyBuilder::new(
+            crate::security::PseudonymKey::load_or_create(&args.data_dir)?,
+        ),
     };
     let workers = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
     let query = QuerySettings {

@@ -10,6 +10,7 @@ use cypher::{CypherError, CypherValue, Params, QueryOptions};
 use graph_model::{Database, GraphState};
 
 use super::error::GqlError;
+use crate::security::{patient_ids, Clearance, RequestAccess};
 
 /// Read or write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,7 +28,7 @@ pub type Rows = Vec<Vec<CypherValue>>;
 pub type RowsFuture = Pin<Box<dyn Future<Output = Result<Rows, GqlError>> + Send>>;
 
 /// How to run one query.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct RunOptions {
     /// Read or write.
     pub access: Access,
@@ -36,6 +37,9 @@ pub struct RunOptions {
     /// A small read (one node by key and its neighborhood): run it on the
     /// calling thread rather than handing it to the blocking pool.
     pub point: bool,
+    /// The request: its caller's policy applies, and the patients the
+    /// query touches are noted in it.
+    pub request: Arc<RequestAccess>,
 }
 
 /// Runs Cypher with parameters.
@@ -48,8 +52,12 @@ pub trait CypherBackend: Send + Sync + 'static {
     fn database(&self) -> Option<&Database>;
 }
 
-/// A cached read: the query, its parameters and the graph version it read.
-type ReadKey = (String, String, u64);
+/// A cached read: the query, its parameters, the graph version it read and
+/// the clearance it ran with.
+type ReadKey = (String, String, u64, Clearance);
+
+/// A cached answer: the rows and the patients the query touched.
+type Answer = (Rows, Vec<String>);
 
 /// The embedded engine: queries run on the blocking thread pool (small
 /// reads inline). Answers of reads are cached by graph version: any commit
@@ -57,7 +65,7 @@ type ReadKey = (String, String, u64);
 #[derive(Clone)]
 pub struct EmbeddedBackend {
     db: Database,
-    cache: Option<moka::sync::Cache<ReadKey, Arc<Rows>>>,
+    cache: Option<moka::sync::Cache<ReadKey, Arc<Answer>>>,
 }
 
 impl EmbeddedBackend {
@@ -78,14 +86,21 @@ impl EmbeddedBackend {
         query: &str,
         params: &Params,
         timeout: Duration,
-    ) -> Result<Rows, GqlError> {
-        let options = QueryOptions {
-            read_only: true,
-            timeout: Some(timeout),
-            ..QueryOptions::default()
-        };
+        request: &RequestAccess,
+    ) -> Result<Answer, GqlError> {
+        let options = request.options(
+            QueryOptions {
+                read_only: true,
+                timeout: Some(timeout),
+                ..QueryOptions::default()
+            },
+            &state,
+        );
         cypher::execute_on(state, query, params, &options)
-            .map(|out| out.rows)
+            .map(|out| {
+                let touched = patient_ids(&out);
+                (out.rows, touched)
+            })
             .map_err(|e| cypher_error(&e, timeout))
     }
 }
@@ -93,14 +108,24 @@ impl EmbeddedBackend {
 impl CypherBackend for EmbeddedBackend {
     fn run(&self, query: String, params: Params, options: RunOptions) -> RowsFuture {
         let timeout = options.timeout;
+        let request = options.request;
         if options.access == Access::Write {
             let db = self.db.clone();
             return Box::pin(async move {
-                let cypher_options = QueryOptions {
-                    timeout: Some(timeout),
-                    ..QueryOptions::default()
+                let run = move || {
+                    let cypher_options = request.options(
+                        QueryOptions {
+                            timeout: Some(timeout),
+                            ..QueryOptions::default()
+                        },
+                        &db.snapshot(),
+                    );
+                    let output = cypher::execute(&db, &query, &params, &cypher_options);
+                    if let Ok(out) = &output {
+                        request.note_output(out);
+                    }
+                    output
                 };
-                let run = move || cypher::execute(&db, &query, &params, &cypher_options);
                 let output = tokio::task::spawn_blocking(run)
                     .await
                     .map_err(|e| GqlError::Internal(format!("query task failed: {e}")))?;
@@ -110,38 +135,47 @@ impl CypherBackend for EmbeddedBackend {
             });
         }
         let state = self.db.snapshot();
-        let key = self
-            .cache
-            .as_ref()
-            .map(|_| (query.clone(), format!("{params:?}"), state.lsn()));
+        let key = self.cache.as_ref().map(|_| {
+            (
+                query.clone(),
+                format!("{params:?}"),
+                state.lsn(),
+                request.caller.clearance.clone(),
+            )
+        });
         if let (Some(cache), Some(key)) = (&self.cache, &key) {
-            if let Some(rows) = cache.get(key) {
-                let rows = Rows::clone(&rows);
+            if let Some(answer) = cache.get(key) {
+                request.note(answer.1.iter().cloned());
+                let rows = answer.0.clone();
                 return Box::pin(async move { Ok(rows) });
             }
         }
         let cache = self.cache.clone();
-        let remember = move |rows: &Rows| {
+        let remember = move |answer: Answer| -> Rows {
             if let (Some(cache), Some(key)) = (cache, key) {
-                cache.insert(key, Arc::new(rows.clone()));
+                let rows = answer.0.clone();
+                cache.insert(key, Arc::new(answer));
+                return rows;
             }
+            answer.0
         };
         if options.point {
-            let result = Self::read(state, &query, &params, timeout);
-            if let Ok(rows) = &result {
-                remember(rows);
-            }
+            let result = Self::read(state, &query, &params, timeout, &request).map(|answer| {
+                request.note(answer.1.iter().cloned());
+                remember(answer)
+            });
             return Box::pin(async move { result });
         }
         Box::pin(async move {
-            let run = move || Self::read(state, &query, &params, timeout);
-            let result = tokio::task::spawn_blocking(run)
+            let run = move || {
+                Self::read(state, &query, &params, timeout, &request).map(|answer| {
+                    request.note(answer.1.iter().cloned());
+                    remember(answer)
+                })
+            };
+            tokio::task::spawn_blocking(run)
                 .await
-                .map_err(|e| GqlError::Internal(format!("query task failed: {e}")))?;
-            if let Ok(rows) = &result {
-                remember(rows);
-            }
-            result
+                .map_err(|e| GqlError::Internal(format!("query task failed: {e}")))?
         })
     }
 

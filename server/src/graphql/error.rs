@@ -50,6 +50,9 @@ pub enum GqlError {
     /// A part of the service is not ready or failed to start.
     #[error("{0}")]
     Unavailable(String),
+    /// The caller's role does not allow this.
+    #[error("{0}")]
+    Forbidden(String),
     /// A bug or an unexpected state.
     #[error("internal error: {0}")]
     Internal(String),
@@ -66,7 +69,11 @@ impl GqlError {
             GqlError::TooDeep { .. } => "QUERY_TOO_DEEP",
             GqlError::TooComplex { .. } => "QUERY_TOO_COMPLEX",
             GqlError::Unavailable(_) => "UNAVAILABLE",
-            GqlError::Backend { code, .. } if code.contains("ClientError.Statement.AccessMode") => {
+            GqlError::Forbidden(_) => "FORBIDDEN",
+            GqlError::Backend { code, .. }
+                if code.contains("ClientError.Statement.AccessMode")
+                    || code.contains("ClientError.Security") =>
+            {
                 "FORBIDDEN"
             }
             // The compiler writes the Cypher: a syntax error is a bug here.

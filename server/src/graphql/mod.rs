@@ -27,7 +27,16 @@ pub use error::GqlError;
 pub use limits::Limits;
 pub use subscription::GraphEvent;
 
+use crate::security::RequestAccess;
 use compile::Compiled;
+
+/// The request of a resolver's context (the HTTP layer puts one into every
+/// GraphQL request; without it nothing runs).
+pub fn request_of(ctx: &async_graphql::Context<'_>) -> Result<Arc<RequestAccess>, GqlError> {
+    ctx.data_opt::<Arc<RequestAccess>>()
+        .cloned()
+        .ok_or_else(|| GqlError::Internal("the request carries no caller".into()))
+}
 
 /// What every resolver shares.
 pub struct Api {
@@ -81,18 +90,29 @@ impl Api {
 
     /// Runs a compiled read and shapes its one value (`None`: no row, or
     /// null).
-    pub async fn read(&self, compiled: Compiled) -> Result<Option<Value>, GqlError> {
+    pub async fn read(
+        &self,
+        request: &Arc<RequestAccess>,
+        compiled: Compiled,
+    ) -> Result<Option<Value>, GqlError> {
         let point = compiled.point;
-        self.run_compiled(compiled, Access::Read, point).await
+        self.run_compiled(request, compiled, Access::Read, point)
+            .await
     }
 
     /// Runs a compiled write (one transaction).
-    pub async fn write(&self, compiled: Compiled) -> Result<Option<Value>, GqlError> {
-        self.run_compiled(compiled, Access::Write, false).await
+    pub async fn write(
+        &self,
+        request: &Arc<RequestAccess>,
+        compiled: Compiled,
+    ) -> Result<Option<Value>, GqlError> {
+        self.run_compiled(request, compiled, Access::Write, false)
+            .await
     }
 
     async fn run_compiled(
         &self,
+        request: &Arc<RequestAccess>,
         compiled: Compiled,
         access: Access,
         point: bool,
@@ -102,6 +122,7 @@ impl Api {
             access,
             timeout: self.limits.timeout,
             point,
+            request: request.clone(),
         };
         let rows = self
             .backend
@@ -117,6 +138,7 @@ impl Api {
     /// Runs Cypher and returns its rows.
     pub async fn run_rows(
         &self,
+        request: &Arc<RequestAccess>,
         cypher: String,
         params: cypher::Params,
         access: Access,
@@ -125,6 +147,7 @@ impl Api {
             access,
             timeout: self.limits.timeout,
             point: false,
+            request: request.clone(),
         };
         self.backend.run(cypher, params, options).await
     }

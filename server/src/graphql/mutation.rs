@@ -146,7 +146,7 @@ fn create_field(label: &'static Label) -> Field {
                 l = quote(label.name),
                 k = quote(label.key),
             );
-            match api.write(compiler.finish(cypher, shape)).await? {
+            match api.write(&super::request_of(ctx.ctx)?, compiler.finish(cypher, shape)).await? {
                 Some(v) => Ok(Some(FieldValue::owned_any(v))),
                 None => Err(GqlError::Conflict(format!(
                     "{} `{}` already exists",
@@ -176,7 +176,7 @@ fn update_field(label: &'static Label) -> Field {
                 quote(label.name),
                 quote(label.key),
             );
-            match api.write(compiler.finish(cypher, shape)).await? {
+            match api.write(&super::request_of(ctx.ctx)?, compiler.finish(cypher, shape)).await? {
                 Some(v) => Ok(Some(FieldValue::owned_any(v))),
                 None => Err(not_found(label, &key)),
             }
@@ -200,7 +200,7 @@ fn delete_field(label: &'static Label) -> Field {
                 quote(label.name),
                 quote(label.key),
             );
-            match api.write(compiler.finish(cypher, Shape::Value)).await? {
+            match api.write(&super::request_of(ctx.ctx)?, compiler.finish(cypher, Shape::Value)).await? {
                 Some(v) => Ok(Some(FieldValue::owned_any(v))),
                 None => Err(not_found(label, &key)),
             }
@@ -291,12 +291,13 @@ fn prescribe_field() -> Field {
             );
             let compiled: Compiled = compiler.finish(cypher, shape);
             let params = compiled.params.clone();
-            if let Some(v) = api.write(compiled).await? {
+            let request = super::request_of(ctx.ctx)?;
+            if let Some(v) = api.write(&request, compiled).await? {
                 return Ok(Some(FieldValue::owned_any(v)));
             }
             // Nothing was written: find the missing reference.
             let check = format!("{} RETURN [{}] AS found", matches.join(" "), flags.join(", "));
-            let rows = api.run_rows(check, params, Access::Read).await?;
+            let rows = api.run_rows(&request, check, params, Access::Read).await?;
             if let Some(CypherValue::List(found)) = rows.first().and_then(|r| r.first()) {
                 for ((_, ref_label, value), ok) in given.iter().zip(found.iter()) {
                     if !matches!(ok, CypherValue::Boolean(true)) {
@@ -394,6 +395,10 @@ fn ingest_field() -> Field {
     Field::new("ingestFhir", TypeRef::named_nn("IngestReport"), |ctx| {
         resolve(async move {
             let api = ctx.data::<Arc<Api>>()?;
+            let request = super::request_of(ctx.ctx)?;
+            if request.caller.clearance != crate::security::Clearance::Admin {
+                return Err(GqlError::Forbidden("FHIR ingestion is for administrators".into()));
+            }
             let bundle = ctx.args.try_get("bundle")?.as_value().clone();
             let json = bundle
                 .into_json()

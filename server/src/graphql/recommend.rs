@@ -22,6 +22,7 @@ use super::model;
 use super::schema::from_parent;
 use super::Api;
 use crate::recommend::CypherSource;
+use crate::security::{Clearance, RequestAccess};
 
 /// The recommender, once built.
 pub struct RecommendService {
@@ -286,6 +287,8 @@ pub fn register(mut builder: SchemaBuilder, mut query: Object) -> (SchemaBuilder
                 resolve(async move {
                     let api = ctx.data::<Arc<Api>>()?.clone();
                     let patient = string_arg(&ctx, "patientId")?;
+                    let request = super::request_of(ctx.ctx)?;
+                    patient_gate(&api, &request, &patient)?;
                     let k = usize_arg(&ctx, "k", 10)?;
                     let method = match ctx.args.get("method").map(|v| v.as_value().clone()) {
                         Some(Value::Enum(name)) => METHODS
@@ -329,7 +332,7 @@ pub fn register(mut builder: SchemaBuilder, mut query: Object) -> (SchemaBuilder
                             ),
                         );
                         if let Some((key, template)) = &selection {
-                            out.insert(Name::new(key), node_by_key(&api, template, &r.medication_code).await?);
+                            out.insert(Name::new(key), node_by_key(&api, &request, template, &r.medication_code).await?);
                         }
                         items.push(Value::Object(out));
                     }
@@ -346,11 +349,22 @@ pub fn register(mut builder: SchemaBuilder, mut query: Object) -> (SchemaBuilder
                 resolve(async move {
                     let api = ctx.data::<Arc<Api>>()?.clone();
                     let patient = string_arg(&ctx, "patientId")?;
+                    let request = super::request_of(ctx.ctx)?;
+                    patient_gate(&api, &request, &patient)?;
                     let k = usize_arg(&ctx, "k", 10)?;
                     let service = api.recommendations()?;
-                    let found = tokio::task::spawn_blocking(move || service.similar(&patient, k))
+                    // Similar patients out of the caller's scope are left
+                    // out: ask for more, keep the first k the caller sees.
+                    let found = tokio::task::spawn_blocking(move || service.similar(&patient, k.saturating_mul(4)))
                         .await
                         .map_err(|e| GqlError::Internal(e.to_string()))??;
+                    let state = api.backend.database().map(graph_model::Database::snapshot);
+                    let found: Vec<_> = found
+                        .into_iter()
+                        .filter(|s| state.as_ref().is_some_and(|state| request.sees_patient(state, &s.patient_id)))
+                        .take(k)
+                        .collect();
+                    request.note(found.iter().map(|s| s.patient_id.to_string()));
                     let selection = sub_selection(&api, &ctx.ctx.field(), "patient", "Patient")?;
                     let mut items = Vec::new();
                     for s in &found {
@@ -359,7 +373,7 @@ pub fn register(mut builder: SchemaBuilder, mut query: Object) -> (SchemaBuilder
                         out.insert(Name::new("sharedConditionCodes"), Value::List(s.shared_conditions.iter().map(|c| Value::String(c.to_string())).collect()));
                         out.insert(Name::new("sharedMedicationCodes"), Value::List(s.shared_medications.iter().map(|c| Value::String(c.to_string())).collect()));
                         if let Some((key, template)) = &selection {
-                            out.insert(Name::new(key), node_by_key(&api, template, &s.patient_id).await?);
+                            out.insert(Name::new(key), node_by_key(&api, &request, template, &s.patient_id).await?);
                         }
                         items.push(Value::Object(out));
                     }
@@ -440,10 +454,38 @@ fn sub_selection(
     Ok(None)
 }
 
-async fn node_by_key(api: &Api, template: &Compiled, key: &str) -> Result<Value, GqlError> {
+/// Recommendations are patient-level care: for administrators, and for
+/// clinicians about their own patients (others do not exist for them).
+fn patient_gate(api: &Api, request: &RequestAccess, patient: &str) -> Result<(), GqlError> {
+    if request.caller.clearance == Clearance::Analyst {
+        return Err(GqlError::Forbidden(
+            "recommendations are patient-level care; analysts query the de-identified graph".into(),
+        ));
+    }
+    let sees = api
+        .backend
+        .database()
+        .is_some_and(|db| request.sees_patient(&db.snapshot(), patient));
+    if sees {
+        request.note([patient.to_owned()]);
+        Ok(())
+    } else {
+        Err(GqlError::NotFound {
+            label: "Patient".into(),
+            key: patient.to_owned(),
+        })
+    }
+}
+
+async fn node_by_key(
+    api: &Api,
+    request: &Arc<RequestAccess>,
+    template: &Compiled,
+    key: &str,
+) -> Result<Value, GqlError> {
     let mut compiled = template.clone();
     compiled
         .params
         .insert("key".into(), cypher::CypherValue::String(key.into()));
-    Ok(api.read(compiled).await?.unwrap_or(Value::Null))
+    Ok(api.read(request, compiled).await?.unwrap_or(Value::Null))
 }

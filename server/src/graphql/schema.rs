@@ -467,7 +467,10 @@ fn one_entry(label: &'static Label) -> Field {
             let api = ctx.data::<std::sync::Arc<Api>>()?;
             let key = ctx.args.try_get(label.key)?.as_value().clone();
             let compiled = Compiler::new(&api.limits).one_by_key(label, &key, &ctx.ctx.field())?;
-            Ok(api.read(compiled).await?.map(FieldValue::owned_any))
+            Ok(api
+                .read(&super::request_of(ctx.ctx)?, compiled)
+                .await?
+                .map(FieldValue::owned_any))
         })
     })
     .description(format!("One {} by its key, or null.", label.name))
@@ -483,7 +486,10 @@ fn many_entry(label: &'static Label) -> Field {
                 let api = ctx.data::<std::sync::Arc<Api>>()?;
                 let compiled =
                     Compiler::new(&api.limits).root_connection(label, &ctx.ctx.field())?;
-                Ok(api.read(compiled).await?.map(FieldValue::owned_any))
+                Ok(api
+                    .read(&super::request_of(ctx.ctx)?, compiled)
+                    .await?
+                    .map(FieldValue::owned_any))
             })
         },
     )
@@ -503,7 +509,10 @@ fn aggregate_entry(label: &'static Label) -> Field {
                 let api = ctx.data::<std::sync::Arc<Api>>()?;
                 let compiled =
                     Compiler::new(&api.limits).root_aggregate(label, &ctx.ctx.field())?;
-                Ok(api.read(compiled).await?.map(FieldValue::owned_any))
+                Ok(api
+                    .read(&super::request_of(ctx.ctx)?, compiled)
+                    .await?
+                    .map(FieldValue::owned_any))
             })
         },
     )

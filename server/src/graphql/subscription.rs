@@ -21,6 +21,7 @@ use super::compile::{response_key, Compiled, Compiler};
 use super::model;
 use super::schema::from_parent;
 use super::Api;
+use crate::security::RequestAccess;
 
 /// A new prescription or claim.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -172,6 +173,7 @@ pub fn register(mut builder: SchemaBuilder) -> (SchemaBuilder, Subscription) {
             SubscriptionField::new(field_name, TypeRef::named_nn(&type_name), move |ctx| {
                 SubscriptionFieldFuture::new(async move {
                     let api = ctx.data::<Arc<Api>>()?.clone();
+                    let request = super::request_of(ctx.ctx).map_err(|e| e.extend())?;
                     let arg = |name: &str| match ctx.args.get(name).map(|v| v.as_value().clone()) {
                         Some(Value::String(s)) => Some(s),
                         _ => None,
@@ -202,14 +204,23 @@ pub fn register(mut builder: SchemaBuilder) -> (SchemaBuilder, Subscription) {
                         let patient = patient.clone();
                         let organization = organization.clone();
                         let node_selection = node_selection.clone();
+                        let request = request.clone();
                         async move {
-                            if event.label != label
-                                || patient.as_ref().is_some_and(|p| event.patient_id.as_ref() != Some(p))
+                            // Events of patients the caller does not see do not exist for them.
+                            let seen = match (&event.patient_id, api.backend.database()) {
+                                (Some(p), Some(db)) => request.sees_patient(&db.snapshot(), p),
+                                (None, _) => true,
+                                (Some(_), None) => false,
+                            };
+                            let shown_patient = event.patient_id.as_deref().map(|p| request.shown_patient_id(p));
+                            if !seen
+                                || event.label != label
+                                || patient.as_ref().is_some_and(|p| shown_patient.as_ref() != Some(p))
                                 || organization.as_ref().is_some_and(|o| !event.organization_ids.contains(o))
                             {
                                 return None;
                             }
-                            Some(event_value(&api, &event, node_selection.as_ref()).await.map(FieldValue::owned_any))
+                            Some(event_value(&api, &request, &event, node_selection.as_ref()).await.map(FieldValue::owned_any))
                         }
                     });
                     Ok(stream)
@@ -243,6 +254,7 @@ fn tokio_stream_of(
 
 async fn event_value(
     api: &Arc<Api>,
+    request: &Arc<RequestAccess>,
     event: &GraphEvent,
     node_selection: Option<&(String, Compiled)>,
 ) -> Result<Value, async_graphql::Error> {
@@ -250,7 +262,10 @@ async fn event_value(
     out.insert(Name::new("id"), Value::String(event.id.clone()));
     out.insert(
         Name::new("patientId"),
-        event.patient_id.clone().map_or(Value::Null, Value::String),
+        event
+            .patient_id
+            .as_deref()
+            .map_or(Value::Null, |p| Value::String(request.shown_patient_id(p))),
     );
     out.insert(
         Name::new("organizationIds"),
@@ -275,7 +290,8 @@ async fn event_value(
             shape: template.shape.clone(),
             point: true,
         };
-        let value = api.read(compiled).await.map_err(|e| e.extend())?;
+        let value = api.read(request, compiled).await.map_err(|e| e.extend())?;
+        request.note(event.patient_id.iter().cloned());
         out.insert(Name::new(key), value.unwrap_or(Value::Null));
     }
     Ok(Value::Object(out))

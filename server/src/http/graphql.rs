@@ -28,16 +28,17 @@ pub struct GraphqlService {
 pub(crate) async fn execute(
     state: web::Data<AppState>,
     service: web::Data<GraphqlService>,
+    http_request: HttpRequest,
     request: GraphQLRequest,
 ) -> GraphQLResponse {
     let started = std::time::Instant::now();
-    let response = match tokio::time::timeout(
-        service.timeout,
-        service
-            .schema
-            .execute(service.documents.prepare(request.into_inner())),
-    )
-    .await
+    let access = super::request_access(&state, &http_request);
+    let request = service
+        .documents
+        .prepare(request.into_inner())
+        .data(access.clone());
+    let response = match tokio::time::timeout(service.timeout, service.schema.execute(request))
+        .await
     {
         Ok(response) => response,
         Err(_) => async_graphql::Response::from_errors(vec![
@@ -52,6 +53,7 @@ pub(crate) async fn execute(
 }
 
 pub(crate) async fn graphiql_or_websocket(
+    state: web::Data<AppState>,
     service: web::Data<GraphqlService>,
     request: HttpRequest,
     payload: web::Payload,
@@ -62,7 +64,11 @@ pub(crate) async fn graphiql_or_websocket(
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.eq_ignore_ascii_case("websocket"));
     if upgrade {
-        return GraphQLSubscription::new(service.schema.clone()).start(&request, payload);
+        let mut data = async_graphql::Data::default();
+        data.insert(super::request_access(&state, &request));
+        return GraphQLSubscription::new(service.schema.clone())
+            .with_data(data)
+            .start(&request, payload);
     }
     let html = GraphiQLSource::build()
         .endpoint(ROUTE)

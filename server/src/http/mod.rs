@@ -11,6 +11,9 @@ use std::path::PathBuf;
 
 use actix_web::{web, App, HttpResponse, HttpServer};
 use graph_model::Database;
+use std::sync::Arc;
+
+use crate::security::{Caller, PolicyBuilder, RequestAccess};
 
 pub use metrics::Metrics;
 pub use query::QuerySettings;
@@ -25,6 +28,13 @@ pub struct AppState {
     pub metrics: Metrics,
     /// Largest accepted request body.
     pub max_body_bytes: usize,
+    /// The access policies of callers (one pseudonym key for every door).
+    pub policies: PolicyBuilder,
+}
+
+/// The caller of a request and what its queries touch.
+pub fn request_access(state: &AppState, _request: &actix_web::HttpRequest) -> Arc<RequestAccess> {
+    RequestAccess::new(Caller::unauthenticated_admin(), state.policies.clone())
 }
 
 /// Registers the routes.

@@ -82,6 +82,10 @@ pub fn errors_body(code: &str, message: impl Into<String>) -> Json {
 pub fn http_status(code: &str) -> StatusCode {
     if code == DATABASE_NOT_FOUND {
         StatusCode::NOT_FOUND
+    } else if code.starts_with("Neo.ClientError.Security.Forbidden") {
+        StatusCode::FORBIDDEN
+    } else if code.starts_with("Neo.ClientError.Security.") {
+        StatusCode::UNAUTHORIZED
     } else if code.starts_with("Neo.ClientError.") {
         StatusCode::BAD_REQUEST
     } else if code.starts_with("Neo.TransientError.") {
@@ -210,6 +214,7 @@ pub(crate) async fn run(
     };
     let cancel = Arc::new(AtomicBool::new(false));
     let _cancel_on_drop = CancelOnDrop(cancel.clone());
+    let access = super::request_access(&state, &http_request);
     let options = QueryOptions {
         read_only,
         timeout: settings.map_or(Some(DEFAULT_QUERY_TIMEOUT), |s| s.timeout),
@@ -220,8 +225,11 @@ pub(crate) async fn run(
     let statement = request.statement;
     let worker_state = state.clone();
     let started = Instant::now();
+    let worker_access = access.clone();
     let work = web::block(move || -> Result<Vec<u8>, CypherError> {
+        let options = worker_access.options(options, &worker_state.db.snapshot());
         let output = cypher::execute(&worker_state.db, &statement, &params, &options)?;
+        worker_access.note_output(&output);
         let body = codec::result_body(&output, include_counters);
         tracing::debug!(
             rows = output.rows.len(),

@@ -16,15 +16,17 @@
 //! log.
 
 mod pseudonym;
+mod request;
 mod scope;
 
 use std::sync::Arc;
 
 use chrono::Datelike;
 use cypher::security::{AccessPolicy, MaskRule, OwnedLabel, PropertyMask, SubjectModel};
-use graph_model::GraphState;
+use graph_model::{GraphState, Value};
 
 pub use pseudonym::PseudonymKey;
+pub use request::{patient_ids, Caller, RequestAccess};
 pub use scope::{patient_in_scope, ScopeCache};
 
 /// What a caller is cleared to see, as the engine needs it.
@@ -75,6 +77,7 @@ pub fn patient_model() -> SubjectModel {
 pub fn deidentification(key: &PseudonymKey, this_year: i32) -> PropertyMask {
     let floor = Some(this_year - 90);
     let pseudonym = key.clone();
+    let inverse = key.clone();
     let mut mask = PropertyMask::new();
     for hidden in [
         "name",
@@ -99,7 +102,13 @@ pub fn deidentification(key: &PseudonymKey, this_year: i32) -> PropertyMask {
         .with(
             "Patient",
             "id",
-            MaskRule::Replace(Arc::new(move |v| pseudonym.pseudonym_value(v))),
+            MaskRule::ReplaceInvertible(
+                Arc::new(move |v| pseudonym.pseudonym_value(v)),
+                Arc::new(move |state, shown| match shown {
+                    Value::String(s) => inverse.patient_id(state, s).map(Value::String),
+                    _ => None,
+                }),
+            ),
         )
 }
 

@@ -7,15 +7,27 @@ use std::io::Write as _;
 use std::path::Path;
 use std::sync::Arc;
 
-use graph_model::Value;
+use std::collections::HashMap;
+
+use graph_model::{GraphState, Value};
+use parking_lot::Mutex;
 use sha2::{Digest, Sha256};
 
 /// The file in the data directory that keeps the key.
 pub const KEY_FILE: &str = "pseudonym.key";
 
-/// A 32-byte secret key for pseudonyms.
+/// A 32-byte secret key for pseudonyms, with the index from pseudonyms
+/// back to patient ids (so a lookup by pseudonym is an index seek).
 #[derive(Clone)]
-pub struct PseudonymKey(Arc<[u8; 32]>);
+pub struct PseudonymKey(Arc<[u8; 32]>, Arc<Mutex<ReverseIndex>>);
+
+/// Pseudonyms of the patients seen so far, and how far the node ids have
+/// been scanned.
+#[derive(Default)]
+struct ReverseIndex {
+    ids: HashMap<String, Arc<str>>,
+    scanned_to: u32,
+}
 
 impl std::fmt::Debug for PseudonymKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -26,7 +38,7 @@ impl std::fmt::Debug for PseudonymKey {
 impl PseudonymKey {
     /// A fresh random key (pseudonyms change when the process restarts).
     pub fn random() -> PseudonymKey {
-        PseudonymKey(Arc::new(rand::random()))
+        PseudonymKey(Arc::new(rand::random()), Arc::default())
     }
 
     /// The key kept in `dir` (created, readable by the owner only, when
@@ -41,7 +53,7 @@ impl PseudonymKey {
                         format!("{} does not hold 64 hex digits", path.display()),
                     )
                 })?;
-                Ok(PseudonymKey(Arc::new(bytes)))
+                Ok(PseudonymKey(Arc::new(bytes), Arc::default()))
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 let key = PseudonymKey::random();
@@ -63,6 +75,31 @@ impl PseudonymKey {
         hasher.update(id.as_bytes());
         let digest = hasher.finalize();
         format!("anon-{}", &hex(&digest)[..20])
+    }
+
+    /// The patient id behind a pseudonym in `state` (patients created
+    /// since the last call are indexed first).
+    pub fn patient_id(&self, state: &GraphState, pseudonym: &str) -> Option<Arc<str>> {
+        if !pseudonym.starts_with("anon-") {
+            return None;
+        }
+        let mut index = self.1.lock();
+        if let Some(id) = index.ids.get(pseudonym) {
+            return Some(id.clone());
+        }
+        let (Some(label), Some(key)) = (state.label_id("Patient"), state.prop_key_id("id")) else {
+            return None;
+        };
+        let from = index.scanned_to;
+        let mut last = from;
+        for node in state.nodes_with_label_from(label, from) {
+            last = node.0 + 1;
+            if let Some(Value::String(id)) = state.node(node).and_then(|r| r.property(key)) {
+                index.ids.insert(self.pseudonym(id), id.clone());
+            }
+        }
+        index.scanned_to = index.scanned_to.max(last);
+        index.ids.get(pseudonym).cloned()
     }
 
     /// The pseudonym of a string value (other values read as `null`).

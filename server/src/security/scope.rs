@@ -42,8 +42,7 @@ impl ScopeCache {
         key_orgs.sort();
         key_orgs.dedup();
         let key = (key_orgs, state.lsn());
-        self.cache
-            .get_with(key, || Arc::new(compute(orgs, state)))
+        self.cache.get_with(key, || Arc::new(compute(orgs, state)))
     }
 }
 

@@ -39,6 +39,7 @@ pub fn start(db: Database, limits: Limits) -> Server {
         data_dir: None,
         metrics: Metrics::default(),
         max_body_bytes: 16 << 20,
+        policies: server::security::PolicyBuilder::new(server::security::PseudonymKey::random()),
     };
     let running = spawn_full(
         state,

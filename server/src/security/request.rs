@@ -1,0 +1,118 @@
+//! One request's caller, the engine options it gets, and the patients its
+//! queries touched (collected for the audit record of the request).
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use cypher::{QueryOptions, QueryOutput};
+use graph_model::{GraphState, Value};
+use parking_lot::Mutex;
+
+use super::{Clearance, PolicyBuilder};
+
+/// Who is asking.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Caller {
+    /// The token's `sub` (or the user name).
+    pub subject: String,
+    /// What they may see.
+    pub clearance: Clearance,
+}
+
+impl Caller {
+    /// The caller of a server whose authentication is disabled (in-process
+    /// embedding and tests only): an administrator.
+    pub fn unauthenticated_admin() -> Caller {
+        Caller {
+            subject: "anonymous".into(),
+            clearance: Clearance::Admin,
+        }
+    }
+}
+
+/// A request in flight: its caller and the patients it touched.
+#[derive(Debug)]
+pub struct RequestAccess {
+    /// Who is asking.
+    pub caller: Caller,
+    policies: PolicyBuilder,
+    touched: Mutex<BTreeSet<String>>,
+}
+
+impl RequestAccess {
+    /// A request of `caller`, with policies from `policies`.
+    pub fn new(caller: Caller, policies: PolicyBuilder) -> Arc<RequestAccess> {
+        Arc::new(RequestAccess {
+            caller,
+            policies,
+            touched: Mutex::new(BTreeSet::new()),
+        })
+    }
+
+    /// The policies this request's queries run under.
+    pub fn policies(&self) -> &PolicyBuilder {
+        &self.policies
+    }
+
+    /// `options` with the caller's policy for queries on `state`, and
+    /// read-only for analysts.
+    pub fn options(&self, mut options: QueryOptions, state: &GraphState) -> QueryOptions {
+        options.policy = Some(self.policies.policy(&self.caller.clearance, state));
+        options.read_only |= self.caller.clearance.read_only();
+        options
+    }
+
+    /// Notes the patients a query's output touched (their ids).
+    pub fn note_output(&self, output: &QueryOutput) {
+        self.note(patient_ids(output));
+    }
+
+    /// Notes patients by id.
+    pub fn note(&self, ids: impl IntoIterator<Item = String>) {
+        self.touched.lock().extend(ids);
+    }
+
+    /// The patients touched so far, in id order.
+    pub fn touched(&self) -> Vec<String> {
+        self.touched.lock().iter().cloned().collect()
+    }
+
+    /// `true` when the caller may see the patient with this id in `state`.
+    pub fn sees_patient(&self, state: &GraphState, patient_id: &str) -> bool {
+        let Clearance::Clinician(orgs) = &self.caller.clearance else {
+            return true;
+        };
+        state
+            .find_node_by_name("Patient", "id", &Value::String(patient_id.into()))
+            .is_some_and(|node| {
+                self.policies
+                    .scopes()
+                    .scope(orgs, state)
+                    .admits(state, node)
+            })
+    }
+
+    /// A patient id as this caller may see it (a pseudonym for analysts).
+    pub fn shown_patient_id(&self, patient_id: &str) -> String {
+        match self.caller.clearance {
+            Clearance::Analyst => self.policies.key().pseudonym(patient_id),
+            _ => patient_id.to_owned(),
+        }
+    }
+}
+
+/// The ids (the `id` property, unmasked) of the patients a query touched.
+pub fn patient_ids(output: &QueryOutput) -> Vec<String> {
+    let state = &output.graph;
+    let Some(key) = state.prop_key_id("id") else {
+        return Vec::new();
+    };
+    output
+        .touched_subjects
+        .iter()
+        .filter_map(|node| match state.node(*node)?.property(key)? {
+            Value::String(s) => Some(s.to_string()),
+            _ => None,
+        })
+        .collect()
+}
