@@ -13,6 +13,7 @@ use graph_model::{Database, DbOptions, GraphStats};
 mod bolt;
 mod cypher;
 mod recommend;
+mod security;
 
 /// The benchmarks.
 #[derive(Subcommand, Debug, Clone)]
@@ -73,6 +74,23 @@ pub enum BenchCommand {
         #[arg(long)]
         tune: bool,
     },
+    /// The cost of access control: the GraphQL patient query and a Cypher
+    /// 2-hop query as admin, clinician and analyst in one run (throughput,
+    /// p50, p99, ratio to admin), on a loaded data directory.
+    Security {
+        /// The data directory to query (load one with `caregraph load`).
+        #[arg(long)]
+        data_dir: PathBuf,
+        /// Patients of the clinician's organization to query.
+        #[arg(long, default_value_t = 200)]
+        patients: usize,
+        /// Client threads.
+        #[arg(long, default_value_t = 2)]
+        clients: usize,
+        /// Seconds each measurement runs.
+        #[arg(long, default_value_t = 5.0)]
+        seconds: f64,
+    },
     /// Key lookups per second over Bolt against the same over the HTTP
     /// Query API, both served in process on a loaded data directory.
     Bolt {
@@ -128,6 +146,17 @@ pub fn run(which: &BenchCommand) -> anyhow::Result<()> {
             clients,
             seconds,
         } => bolt::run(data_dir, clients, seconds.max(0.5)),
+        BenchCommand::Security {
+            data_dir,
+            patients,
+            clients,
+            seconds,
+        } => security::run(
+            data_dir,
+            (*patients).max(1),
+            (*clients).max(1),
+            seconds.max(0.5),
+        ),
         BenchCommand::Cypher {
             data_dir,
             lookups,
