@@ -35,6 +35,7 @@ fn start(timeout: Option<Duration>) -> Server {
         data_dir: Some(dir.path().join("data")),
         metrics: Metrics::default(),
         max_body_bytes: 1 << 20,
+        audit: std::sync::Arc::new(server::audit::AuditLog::disabled()),
     };
     let running = spawn_with(
         state,

@@ -2,10 +2,14 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context;
 
 use graph_model::fhir::{load_paths, LoadOptions};
 
 use super::{byte_progress, open_db};
+use crate::audit::AuditLog;
 use crate::bolt::{self, BoltSettings};
 use crate::http::{self, AppState, Metrics, QuerySettings};
 
@@ -79,11 +83,16 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
             );
         }
     }
+    let audit = Arc::new(
+        AuditLog::open(&args.data_dir)
+            .with_context(|| format!("opening the audit log of {}", args.data_dir.display()))?,
+    );
     let state = AppState {
         db: db.clone(),
         data_dir: Some(args.data_dir.clone()),
         metrics: Metrics::default(),
         max_body_bytes: args.max_body_bytes,
+        audit: audit.clone(),
     };
     let workers = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
     let query = QuerySettings {
@@ -127,6 +136,7 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
     eprintln!("stopping: finishing requests and writing a snapshot");
     bolt_server.stop();
     server.stop();
+    audit.sync()?;
     db.close()?;
     Ok(())
 }

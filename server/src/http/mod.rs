@@ -25,6 +25,8 @@ pub struct AppState {
     pub metrics: Metrics,
     /// Largest accepted request body.
     pub max_body_bytes: usize,
+    /// The audit log (`AuditLog::disabled()` without a data directory).
+    pub audit: std::sync::Arc<crate::audit::AuditLog>,
 }
 
 /// Registers the routes.

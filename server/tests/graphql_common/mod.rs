@@ -39,6 +39,7 @@ pub fn start(db: Database, limits: Limits) -> Server {
         data_dir: None,
         metrics: Metrics::default(),
         max_body_bytes: 16 << 20,
+        audit: std::sync::Arc::new(server::audit::AuditLog::disabled()),
     };
     let running = spawn_full(
         state,
