@@ -124,6 +124,10 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
     );
     println!("  cypher:  POST http://{}/db/neo4j/query/v2", server.addr);
     println!(
+        "  cds:     http://{}/cds-services (CDS Hooks: patient-view, order-select)",
+        server.addr
+    );
+    println!(
         "  graphql: POST http://{0}/graphql (GraphiQL: http://{0}/graphql; subscriptions: ws://{0}/graphql)",
         server.addr
     );
