@@ -494,28 +494,56 @@ impl Recommender {
     /// Checks an order (CDS Hooks `order-select`): allergy conflicts and
     /// severe interactions of `medication_code` for the patient.
     pub fn order_check(&self, patient_id: &str, medication_code: &str) -> Result<OrderCheck> {
+        self.order_check_named(patient_id, medication_code, None)
+    }
+
+    /// [`Recommender::order_check`] for a medication the catalog may not
+    /// know (never prescribed in the graph): then its `display` (the
+    /// order's own text, e.g. "Amoxicillin 500 MG Oral Capsule") stands for
+    /// it, as the safety tables match ingredients by display. A code the
+    /// catalog does not know, without a display, is
+    /// [`RecommendError::UnknownMedication`].
+    pub fn order_check_named(
+        &self,
+        patient_id: &str,
+        medication_code: &str,
+        display: Option<&str>,
+    ) -> Result<OrderCheck> {
         let engine = self.engine.load();
         let (record, _) = self.patient(&engine, patient_id)?;
-        let m = engine
-            .projection
-            .medications
-            .get(medication_code)
-            .ok_or_else(|| RecommendError::UnknownMedication(medication_code.to_owned()))?;
-        let drug = &engine.drugs[m as usize];
+        let (code, display, drug) = match engine.projection.medications.get(medication_code) {
+            Some(m) => (
+                engine.projection.medications.code(m).clone(),
+                engine.projection.medications.display(m).clone(),
+                engine.drugs[m as usize].clone(),
+            ),
+            None => match display.map(str::trim).filter(|d| !d.is_empty()) {
+                Some(display) => (
+                    Arc::from(medication_code),
+                    Arc::from(display),
+                    self.tables.drug(display),
+                ),
+                None => {
+                    return Err(RecommendError::UnknownMedication(
+                        medication_code.to_owned(),
+                    ))
+                }
+            },
+        };
         let active: Vec<_> = self
             .active_drugs(&record)
             .into_iter()
             .filter(|(c, _, _)| &**c != medication_code)
             .collect();
         Ok(OrderCheck {
-            medication_code: engine.projection.medications.code(m).clone(),
-            display: engine.projection.medications.display(m).clone(),
+            medication_code: code,
+            display,
             currently_taking: record
                 .active_medications
                 .iter()
                 .any(|(c, _)| &**c == medication_code),
-            allergy_conflicts: self.tables.allergy_conflicts(&record.allergies, drug),
-            interactions: self.tables.interactions(drug, &active),
+            allergy_conflicts: self.tables.allergy_conflicts(&record.allergies, &drug),
+            interactions: self.tables.interactions(&drug, &active),
         })
     }
 }

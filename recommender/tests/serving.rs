@@ -194,6 +194,39 @@ fn order_check_reports_allergies_and_interactions() {
 }
 
 #[test]
+fn order_check_of_a_drug_the_catalog_does_not_know_uses_its_display() {
+    let source = MemorySource::new(population());
+    let rec = Recommender::build(&source, all_methods()).expect("builds");
+    // Never prescribed in the population: the order's display names it.
+    let check = rec
+        .order_check_named("allergic", "999001", Some("Ampicillin 500 MG Oral Capsule"))
+        .expect("checks");
+    assert_eq!(&*check.medication_code, "999001");
+    assert_eq!(&*check.display, "Ampicillin 500 MG Oral Capsule");
+    assert_eq!(check.allergy_conflicts.len(), 1, "{check:?}");
+    let clean = rec
+        .order_check_named(
+            "allergic",
+            "999002",
+            Some("Acetaminophen 325 MG Oral Tablet"),
+        )
+        .expect("checks");
+    assert!(clean.allergy_conflicts.is_empty() && clean.interactions.is_empty());
+    // A known code keeps the catalog's display, whatever the order says.
+    let known = rec
+        .order_check_named("allergic", "723", Some("something else"))
+        .expect("checks");
+    assert_eq!(known, rec.order_check("allergic", "723").expect("checks"));
+    assert!(matches!(
+        rec.order_check_named("allergic", "999003", None),
+        Err(recommender::RecommendError::UnknownMedication(_))
+    ));
+    assert!(rec
+        .order_check_named("nobody", "999001", Some("Ampicillin"))
+        .is_err());
+}
+
+#[test]
 fn evidence_counts_the_condition_cohort() {
     // Patients with "infection": p00, p04, ... (i % 4 == 0, five of them)
     // and p01, p05, ... (five), plus `allergic`: 11. Acetaminophen (313):

@@ -173,6 +173,12 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// The audit log: verify its hash chain, or show who looked at a
+    /// patient (read-only: works while the server runs).
+    Audit {
+        #[command(subcommand)]
+        which: commands::audit::AuditCommand,
+    },
     /// Benchmarks that print figures.
     Bench {
         #[command(subcommand)]
@@ -333,6 +339,24 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             )?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Audit { which } => match which {
+            commands::audit::AuditCommand::Verify { data_dir, json } => Ok(ExitCode::from(
+                commands::audit::verify(&file.data_dir(data_dir), json)?,
+            )),
+            commands::audit::AuditCommand::Show {
+                data_dir,
+                patient,
+                subject,
+                json,
+            } => {
+                commands::audit::show(
+                    &file.data_dir(data_dir),
+                    &crate::audit::Filter { patient, subject },
+                    json,
+                )?;
+                Ok(ExitCode::SUCCESS)
+            }
+        },
         Command::Bench { which } => {
             commands::bench::run(&which)?;
             Ok(ExitCode::SUCCESS)

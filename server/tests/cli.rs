@@ -207,6 +207,7 @@ fn load_url_sends_files_to_a_running_server() {
         metrics: server::http::Metrics::default(),
         max_body_bytes: 64 << 20,
         policies: server::security::PolicyBuilder::new(server::security::PseudonymKey::random()),
+        audit: std::sync::Arc::new(server::audit::AuditLog::disabled()),
     };
     let running =
         server::http::spawn(state, "127.0.0.1:0".parse().expect("addr"), 1).expect("server");

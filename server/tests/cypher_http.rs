@@ -36,6 +36,7 @@ fn start(timeout: Option<Duration>) -> Server {
         metrics: Metrics::default(),
         max_body_bytes: 1 << 20,
         policies: server::security::PolicyBuilder::new(server::security::PseudonymKey::random()),
+        audit: std::sync::Arc::new(server::audit::AuditLog::disabled()),
     };
     let running = spawn_with(
         state,

@@ -19,6 +19,7 @@ impl Server {
             data_dir,
             metrics: Metrics::default(),
             max_body_bytes: 8 << 20,
+            audit: std::sync::Arc::new(server::audit::AuditLog::disabled()),
         };
         let addr = "127.0.0.1:0".parse().expect("address");
         let running = spawn(state, addr, 1).expect("start the HTTP server");

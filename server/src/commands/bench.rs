@@ -10,6 +10,7 @@ use graph_model::fhir::source::{expand_inputs, read_file};
 use graph_model::fhir::{load_paths, LoadOptions};
 use graph_model::{Database, DbOptions, GraphStats};
 
+mod audit;
 mod bolt;
 mod cypher;
 mod recommend;
@@ -104,6 +105,19 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 10.0)]
         seconds: f64,
     },
+    /// Audit log appends from 1 and 4 threads: appends/s, median and p99
+    /// latency of one append, and the time to verify the chain.
+    Audit {
+        /// Appends per case.
+        #[arg(long, default_value_t = 100_000)]
+        appends: usize,
+        /// Appending threads of each case (repeatable).
+        #[arg(long, default_values_t = [1, 4])]
+        threads: Vec<usize>,
+        /// Working directory (a fresh log per case, removed after).
+        #[arg(long, default_value = "target/bench")]
+        work_dir: PathBuf,
+    },
     /// Commit latency of small write transactions with and without a
     /// concurrent reader that scans the whole graph (readers never block
     /// writers: the ratio should stay near 1).
@@ -135,6 +149,11 @@ pub fn run(which: &BenchCommand) -> anyhow::Result<()> {
             commits,
             work_dir,
         } => mvcc(*patients, (*commits).max(10), work_dir),
+        BenchCommand::Audit {
+            appends,
+            threads,
+            work_dir,
+        } => audit::run((*appends).max(1), threads, work_dir),
         BenchCommand::Recommend {
             data_dir,
             methods,

@@ -1,5 +1,6 @@
 //! One module per `caregraph` command.
 
+pub mod audit;
 pub mod bench;
 pub mod cypher;
 pub mod eval;

@@ -2,10 +2,14 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context;
 
 use graph_model::fhir::{load_paths, LoadOptions};
 
 use super::{byte_progress, open_db};
+use crate::audit::AuditLog;
 use crate::bolt::{self, BoltSettings};
 use crate::http::{self, AppState, Metrics, QuerySettings};
 
@@ -79,6 +83,10 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
             );
         }
     }
+    let audit = Arc::new(
+        AuditLog::open(&args.data_dir)
+            .with_context(|| format!("opening the audit log of {}", args.data_dir.display()))?,
+    );
     let state = AppState {
         db: db.clone(),
         data_dir: Some(args.data_dir.clone()),
@@ -87,6 +95,7 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
         policies: crate::security::PolicyBuilder::new(
             crate::security::PseudonymKey::load_or_create(&args.data_dir)?,
         ),
+        audit: audit.clone(),
     };
     let workers = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
     let query = QuerySettings {
@@ -118,6 +127,10 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
     );
     println!("  cypher:  POST http://{}/db/neo4j/query/v2", server.addr);
     println!(
+        "  cds:     http://{}/cds-services (CDS Hooks: patient-view, order-select)",
+        server.addr
+    );
+    println!(
         "  graphql: POST http://{0}/graphql (GraphiQL: http://{0}/graphql; subscriptions: ws://{0}/graphql)",
         server.addr
     );
@@ -130,6 +143,7 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
     eprintln!("stopping: finishing requests and writing a snapshot");
     bolt_server.stop();
     server.stop();
+    audit.sync()?;
     db.close()?;
     Ok(())
 }

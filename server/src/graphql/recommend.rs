@@ -112,6 +112,26 @@ impl RecommendService {
         Ok(answer)
     }
 
+    /// Checks a drafted order of `medication_code` for the patient (CDS
+    /// Hooks `order-select`), refreshed from the graph first; `display`
+    /// stands for a medication the catalog does not know (see
+    /// [`Recommender::order_check_named`]).
+    pub fn order_check(
+        &self,
+        patient_id: &str,
+        medication_code: &str,
+        display: Option<&str>,
+    ) -> Result<recommender::OrderCheck, GqlError> {
+        let recommender = self.ready()?;
+        let source = CypherSource::Database(&self.db);
+        recommender
+            .refresh_patient(&source, patient_id)
+            .map_err(|e| recommend_error(&e))?;
+        recommender
+            .order_check_named(patient_id, medication_code, display)
+            .map_err(|e| recommend_error(&e))
+    }
+
     /// The most similar patients.
     pub fn similar(
         &self,
@@ -134,6 +154,10 @@ fn recommend_error(error: &recommender::RecommendError) -> GqlError {
         recommender::RecommendError::UnknownPatient(id) => GqlError::NotFound {
             label: "Patient".into(),
             key: id.clone(),
+        },
+        recommender::RecommendError::UnknownMedication(code) => GqlError::NotFound {
+            label: "Medication".into(),
+            key: code.clone(),
         },
         other => GqlError::Internal(other.to_string()),
     }

@@ -1,6 +1,7 @@
 //! The HTTP server: routes, shared state, and a way to run it on a thread
 //! (used by `serve` and by tests).
 
+pub mod cds;
 pub mod fhir;
 pub mod graphql;
 pub mod metrics;
@@ -28,6 +29,8 @@ pub struct AppState {
     pub metrics: Metrics,
     /// Largest accepted request body.
     pub max_body_bytes: usize,
+    /// The audit log (`AuditLog::disabled()` without a data directory).
+    pub audit: std::sync::Arc<crate::audit::AuditLog>,
     /// The access policies of callers (one pseudonym key for every door).
     pub policies: PolicyBuilder,
 }
@@ -49,7 +52,9 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: &web::Data<AppState>) {
             graphql::ROUTE,
             web::get().to(graphql::graphiql_or_websocket),
         )
-        .route(query::ROUTE, web::post().to(query::run));
+        .route(query::ROUTE, web::post().to(query::run))
+        .route(cds::DISCOVERY_ROUTE, web::get().to(cds::discovery))
+        .route(cds::SERVICE_ROUTE, web::post().to(cds::call));
 }
 
 async fn health(state: web::Data<AppState>) -> HttpResponse {
@@ -131,6 +136,7 @@ pub fn spawn_full(
         limits,
         true,
     );
+    let cds = web::Data::new(cds::CdsService::new(api.recommendations().ok()));
     let graphql = web::Data::new(graphql::GraphqlService {
         schema: crate::graphql::build_schema(api)?,
         timeout,
@@ -148,6 +154,7 @@ pub fn spawn_full(
                     App::new()
                         .app_data(query.clone())
                         .app_data(graphql.clone())
+                        .app_data(cds.clone())
                         .configure(|cfg| configure(cfg, &app_state))
                 })
                 .on_connect(query::ClientSocket::on_connect)

@@ -40,6 +40,7 @@ pub fn start(db: Database, limits: Limits) -> Server {
         metrics: Metrics::default(),
         max_body_bytes: 16 << 20,
         policies: server::security::PolicyBuilder::new(server::security::PseudonymKey::random()),
+        audit: std::sync::Arc::new(server::audit::AuditLog::disabled()),
     };
     let running = spawn_full(
         state,

@@ -199,6 +199,7 @@ pub fn run(data_dir: &Path, clients: &[usize], seconds: f64) -> anyhow::Result<(
             metrics: crate::http::Metrics::default(),
             max_body_bytes: 1 << 20,
             policies: crate::security::PolicyBuilder::new(crate::security::PseudonymKey::random()),
+            audit: std::sync::Arc::new(crate::audit::AuditLog::disabled()),
         },
         "127.0.0.1:0".parse()?,
         workers,

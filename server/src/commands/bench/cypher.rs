@@ -252,6 +252,7 @@ fn http_throughput(
         metrics: crate::http::Metrics::default(),
         max_body_bytes: 1 << 20,
         policies: crate::security::PolicyBuilder::new(crate::security::PseudonymKey::random()),
+        audit: std::sync::Arc::new(crate::audit::AuditLog::disabled()),
     };
     let workers = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
     let server = crate::http::spawn(state, "127.0.0.1:0".parse()?, workers)?;
