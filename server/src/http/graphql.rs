@@ -10,6 +10,7 @@ use async_graphql::http::GraphiQLSource;
 use async_graphql_actix_web::{GraphQLRequest, GraphQLResponse, GraphQLSubscription};
 
 use super::AppState;
+use crate::audit::{Door, Outcome};
 use crate::graphql::GqlError;
 
 /// The route.
@@ -33,10 +34,9 @@ pub(crate) async fn execute(
 ) -> GraphQLResponse {
     let started = std::time::Instant::now();
     let access = super::request_access(&state, &http_request);
-    let request = service
-        .documents
-        .prepare(request.into_inner())
-        .data(access.clone());
+    let request = request.into_inner();
+    let operation = request.query.clone();
+    let request = service.documents.prepare(request).data(access.clone());
     let response = match tokio::time::timeout(service.timeout, service.schema.execute(request))
         .await
     {
@@ -44,6 +44,31 @@ pub(crate) async fn execute(
         Err(_) => async_graphql::Response::from_errors(vec![
             GqlError::Timeout(service.timeout).into_server_error()
         ]),
+    };
+    let code_of = |e: &async_graphql::ServerError| {
+        e.extensions
+            .as_ref()
+            .and_then(|x| x.get("code"))
+            .map(|c| c.to_string().trim_matches('"').to_owned())
+    };
+    let outcome = match response.errors.first() {
+        None => Outcome::Ok,
+        Some(_)
+            if response
+                .errors
+                .iter()
+                .any(|e| code_of(e).as_deref() == Some("FORBIDDEN")) =>
+        {
+            Outcome::Refused
+        }
+        Some(e) => Outcome::Error(code_of(e).unwrap_or_else(|| "GRAPHQL_ERROR".into())),
+    };
+    let response = match super::audit(&state, &access, Door::GraphQL, &operation, outcome) {
+        Ok(()) => response,
+        Err(_) => async_graphql::Response::from_errors(vec![GqlError::Unavailable(
+            "the audit log cannot record this request, so it is not answered".into(),
+        )
+        .into_server_error()]),
     };
     state.metrics.count_request(ROUTE, 200);
     state

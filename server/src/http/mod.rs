@@ -14,6 +14,7 @@ use actix_web::{web, App, HttpResponse, HttpServer};
 use graph_model::Database;
 use std::sync::Arc;
 
+use crate::audit::{AuditEvent, Door, Outcome};
 use crate::security::{Caller, PolicyBuilder, RequestAccess};
 
 pub use metrics::Metrics;
@@ -38,6 +39,40 @@ pub struct AppState {
 /// The caller of a request and what its queries touch.
 pub fn request_access(state: &AppState, _request: &actix_web::HttpRequest) -> Arc<RequestAccess> {
     RequestAccess::new(Caller::unauthenticated_admin(), state.policies.clone())
+}
+
+/// Appends the audit record of a request that touched patient-level data
+/// (or was refused): who, which door, the operation, the patients. When the
+/// log cannot take it, the answer is withheld: the `Err` is the error body
+/// to send instead (every look at a patient leaves a trace, or fails).
+pub fn audit(
+    state: &AppState,
+    access: &RequestAccess,
+    door: Door,
+    operation: &str,
+    outcome: Outcome,
+) -> Result<(), serde_json::Value> {
+    let patient_ids = access.touched();
+    if patient_ids.is_empty() && outcome != Outcome::Refused {
+        return Ok(());
+    }
+    state
+        .audit
+        .append(AuditEvent {
+            subject: access.caller.subject.clone(),
+            role: access.caller.clearance.role_name().to_owned(),
+            door,
+            operation: operation.to_owned(),
+            patient_ids,
+            outcome,
+        })
+        .map_err(|e| {
+            tracing::error!(error = %e, "the audit log refused a record; the answer is withheld");
+            error_body(
+                "AUDIT_UNAVAILABLE",
+                "the audit log cannot record this request, so it is not answered",
+            )
+        })
 }
 
 /// Registers the routes.

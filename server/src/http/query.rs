@@ -30,6 +30,7 @@ use serde::Deserialize;
 use serde_json::{json, Value as Json};
 
 use super::AppState;
+use crate::audit::{Door, Outcome};
 
 /// The route, as `/metrics` counts it.
 pub const ROUTE: &str = "/db/{database}/query/v2";
@@ -223,6 +224,7 @@ pub(crate) async fn run(
     };
     let include_counters = request.include_counters;
     let statement = request.statement;
+    let statement_text = statement.clone();
     let worker_state = state.clone();
     let started = Instant::now();
     let worker_access = access.clone();
@@ -258,6 +260,15 @@ pub(crate) async fn run(
         }
         None => work.await,
     };
+    let outcome = match &result {
+        Ok(Ok(_)) => Outcome::Ok,
+        Ok(Err(e)) if e.status_code().starts_with("Neo.ClientError.Security") => Outcome::Refused,
+        Ok(Err(e)) => Outcome::Error(e.status_code().to_owned()),
+        Err(_) => Outcome::Error("worker".into()),
+    };
+    if let Err(body) = super::audit(&state, &access, Door::CypherHttp, &statement_text, outcome) {
+        return HttpResponse::ServiceUnavailable().json(body);
+    }
     match result {
         Ok(Ok(body)) => {
             state.metrics.count_request(ROUTE, 202);

@@ -20,6 +20,9 @@ pub enum CdsError {
     /// service that cannot get the FHIR data it needs).
     #[error("patient {0} is not in the graph")]
     UnknownPatient(String),
+    /// The caller's role may not use this service (`403`).
+    #[error("{0}")]
+    Forbidden(String),
     /// The recommender is being built or could not be built (`503`).
     #[error("{0}")]
     Unavailable(String),
@@ -43,6 +46,7 @@ impl CdsError {
             CdsError::UnknownService(_) => StatusCode::NOT_FOUND,
             CdsError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             CdsError::UnknownPatient(_) => StatusCode::PRECONDITION_FAILED,
+            CdsError::Forbidden(_) => StatusCode::FORBIDDEN,
             CdsError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             CdsError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -54,6 +58,7 @@ impl CdsError {
             CdsError::UnknownService(_) => "SERVICE_NOT_FOUND",
             CdsError::BadRequest { .. } => "BAD_REQUEST",
             CdsError::UnknownPatient(_) => "PATIENT_NOT_FOUND",
+            CdsError::Forbidden(_) => "FORBIDDEN",
             CdsError::Unavailable(_) => "UNAVAILABLE",
             CdsError::Internal(_) => "INTERNAL_SERVER_ERROR",
         }

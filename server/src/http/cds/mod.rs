@@ -28,8 +28,10 @@ use serde_json::{json, Value};
 
 use self::error::CdsError;
 use super::AppState;
+use crate::audit::{Door, Outcome};
 use crate::graphql::recommend::RecommendService;
 use crate::graphql::GqlError;
+use crate::security::{Clearance, RequestAccess};
 
 /// The discovery route.
 pub const DISCOVERY_ROUTE: &str = "/cds-services";
@@ -108,10 +110,26 @@ pub(crate) async fn discovery(state: web::Data<AppState>) -> HttpResponse {
 pub(crate) async fn call(
     state: web::Data<AppState>,
     cds: web::Data<CdsService>,
+    http_request: actix_web::HttpRequest,
     id: web::Path<String>,
     body: web::Bytes,
 ) -> HttpResponse {
-    let result = answer(&cds, &id, &body).await;
+    let access = super::request_access(&state, &http_request);
+    let result = answer(&cds, &state, &access, &id, &body).await;
+    let outcome = match &result {
+        Ok(_) => Outcome::Ok,
+        Err(CdsError::Forbidden(_)) => Outcome::Refused,
+        Err(e) => Outcome::Error(e.code().to_owned()),
+    };
+    if let Err(e) = super::audit(
+        &state,
+        &access,
+        Door::CdsHooks,
+        &format!("cds-services/{id}"),
+        outcome,
+    ) {
+        return HttpResponse::ServiceUnavailable().json(e);
+    }
     let response = match result {
         Ok(cards) => HttpResponse::Ok().json(json!({ "cards": cards })),
         Err(error) => {
@@ -127,12 +145,29 @@ pub(crate) async fn call(
     response
 }
 
-async fn answer(cds: &CdsService, id: &str, body: &[u8]) -> Result<Vec<Value>, CdsError> {
+async fn answer(
+    cds: &CdsService,
+    state: &AppState,
+    access: &RequestAccess,
+    id: &str,
+    body: &[u8],
+) -> Result<Vec<Value>, CdsError> {
     let service = SERVICES
         .iter()
         .find(|s| s.id == id)
         .ok_or_else(|| CdsError::UnknownService(id.to_owned()))?;
     let request = request::parse(body, service.hook)?;
+    // Patient-level care: administrators, and clinicians for their own
+    // patients (others do not exist for them).
+    if access.caller.clearance == Clearance::Analyst {
+        return Err(CdsError::Forbidden(
+            "CDS services are patient-level care; analysts query the de-identified graph".into(),
+        ));
+    }
+    if !access.sees_patient(&state.db.snapshot(), &request.patient_id) {
+        return Err(CdsError::UnknownPatient(request.patient_id.clone()));
+    }
+    access.note([request.patient_id.clone()]);
     let recommendations = cds.recommender()?;
     match service.id {
         SUGGESTIONS_SERVICE => {
