@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+pub mod auth;
 pub mod bolt;
 pub mod cli;
 pub mod commands;

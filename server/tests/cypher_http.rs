@@ -35,6 +35,10 @@ fn start(timeout: Option<Duration>) -> Server {
         data_dir: Some(dir.path().join("data")),
         metrics: Metrics::default(),
         max_body_bytes: 1 << 20,
+        max_query_bytes: server::settings::DEFAULT_MAX_QUERY_BYTES,
+        // In-process embedding: no authentication (the security tests run the
+        // enforcing configuration).
+        auth: std::sync::Arc::new(server::auth::AuthConfig::disabled()),
     };
     let running = spawn_with(
         state,

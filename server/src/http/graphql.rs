@@ -1,15 +1,25 @@
 //! `/graphql`: GraphQL over HTTP (`POST`), `GraphiQL` (`GET` from a browser)
 //! and subscriptions over websocket (`GET` with an upgrade,
 //! graphql-transport-ws). The schema itself lives in `crate::graphql`.
+//!
+//! Every request's [`Principal`] is in the async-graphql request data
+//! (`ctx.data::<Principal>()`): from the bearer token of a `POST`, and for
+//! a subscription from the upgrade's `Authorization` header or else the
+//! `connection_init` payload `{"Authorization": "Bearer ..."}` (a
+//! connection without a valid one is closed). See [`super::auth`].
 
 use std::time::Duration;
 
-use actix_web::{http::header, web, HttpRequest, HttpResponse};
+use actix_web::{http::header, web, Either, HttpMessage as _, HttpRequest, HttpResponse};
 use async_graphql::dynamic::Schema;
 use async_graphql::http::GraphiQLSource;
+use async_graphql::Data;
 use async_graphql_actix_web::{GraphQLRequest, GraphQLResponse, GraphQLSubscription};
+use serde_json::json;
 
+use super::auth::AuthedPrincipal;
 use super::AppState;
+use crate::auth::Principal;
 use crate::graphql::GqlError;
 
 /// The route.
@@ -28,16 +38,25 @@ pub struct GraphqlService {
 pub(crate) async fn execute(
     state: web::Data<AppState>,
     service: web::Data<GraphqlService>,
+    AuthedPrincipal(principal): AuthedPrincipal,
     request: GraphQLRequest,
-) -> GraphQLResponse {
+) -> Either<GraphQLResponse, HttpResponse> {
+    let request = request.into_inner();
+    if request.query.len() > state.max_query_bytes {
+        state.metrics.count_request(ROUTE, 413);
+        let message = format!(
+            "the query is {} bytes, more than the limit of {} bytes",
+            request.query.len(),
+            state.max_query_bytes
+        );
+        return Either::Right(HttpResponse::PayloadTooLarge().json(
+            json!({"errors": [{"message": message, "extensions": {"code": "PAYLOAD_TOO_LARGE"}}]}),
+        ));
+    }
     let started = std::time::Instant::now();
-    let response = match tokio::time::timeout(
-        service.timeout,
-        service
-            .schema
-            .execute(service.documents.prepare(request.into_inner())),
-    )
-    .await
+    let request = service.documents.prepare(request).data(principal);
+    let response = match tokio::time::timeout(service.timeout, service.schema.execute(request))
+        .await
     {
         Ok(response) => response,
         Err(_) => async_graphql::Response::from_errors(vec![
@@ -48,10 +67,34 @@ pub(crate) async fn execute(
     state
         .metrics
         .observe_graphql(started.elapsed(), response.errors.is_empty());
-    response.into()
+    Either::Left(response.into())
+}
+
+/// The principal of a websocket's `connection_init` payload
+/// (`{"Authorization": "Bearer ..."}`, the key in any case).
+fn principal_of_payload(
+    state: &AppState,
+    payload: &serde_json::Value,
+) -> async_graphql::Result<Principal> {
+    let header = payload.as_object().and_then(|fields| {
+        fields
+            .iter()
+            .find(|(key, _)| key.eq_ignore_ascii_case("authorization"))
+            .and_then(|(_, value)| value.as_str())
+    });
+    let principal = state.auth.verify_header(header).map_err(|e| {
+        tracing::debug!(reason = %e, "GraphQL websocket refused: not authenticated");
+        async_graphql::Error::new(e.to_string())
+    })?;
+    state.auth.check_rate(&principal).map_err(|limited| {
+        tracing::debug!(sub = %principal.sub, "GraphQL websocket refused: rate limit");
+        async_graphql::Error::new(limited.to_string())
+    })?;
+    Ok(principal)
 }
 
 pub(crate) async fn graphiql_or_websocket(
+    state: web::Data<AppState>,
     service: web::Data<GraphqlService>,
     request: HttpRequest,
     payload: web::Payload,
@@ -62,7 +105,20 @@ pub(crate) async fn graphiql_or_websocket(
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.eq_ignore_ascii_case("websocket"));
     if upgrade {
-        return GraphQLSubscription::new(service.schema.clone()).start(&request, payload);
+        // The middleware has checked an Authorization header, when there
+        // was one; otherwise the connection_init payload must carry it.
+        let from_header = request.extensions().get::<Principal>().cloned();
+        return GraphQLSubscription::new(service.schema.clone())
+            .on_connection_init(move |init| async move {
+                let principal = match from_header {
+                    Some(principal) => principal,
+                    None => principal_of_payload(&state, &init)?,
+                };
+                let mut data = Data::default();
+                data.insert(principal);
+                Ok(data)
+            })
+            .start(&request, payload);
     }
     let html = GraphiQLSource::build()
         .endpoint(ROUTE)

@@ -1,6 +1,7 @@
 //! The HTTP server: routes, shared state, and a way to run it on a thread
 //! (used by `serve` and by tests).
 
+pub mod auth;
 pub mod fhir;
 pub mod graphql;
 pub mod metrics;
@@ -8,9 +9,12 @@ pub mod query;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use actix_web::{web, App, HttpResponse, HttpServer};
 use graph_model::Database;
+
+use crate::auth::AuthConfig;
 
 pub use metrics::Metrics;
 pub use query::QuerySettings;
@@ -25,9 +29,30 @@ pub struct AppState {
     pub metrics: Metrics,
     /// Largest accepted request body.
     pub max_body_bytes: usize,
+    /// Largest Cypher statement or GraphQL query text, in bytes (larger
+    /// ones are answered with `413`).
+    pub max_query_bytes: usize,
+    /// How requests are authenticated ([`AuthConfig::disabled`] only when
+    /// embedding the server; `serve` always checks tokens).
+    pub auth: Arc<AuthConfig>,
 }
 
-/// Registers the routes.
+impl AppState {
+    /// State over `db` with the default limits and `auth`.
+    pub fn new(db: Database, data_dir: Option<PathBuf>, auth: Arc<AuthConfig>) -> AppState {
+        AppState {
+            db,
+            data_dir,
+            metrics: Metrics::default(),
+            max_body_bytes: crate::settings::DEFAULT_MAX_BODY_BYTES,
+            max_query_bytes: crate::settings::DEFAULT_MAX_QUERY_BYTES,
+            auth,
+        }
+    }
+}
+
+/// Registers the routes. Authentication is the [`auth::authenticate`]
+/// middleware, which [`spawn_configured`] wraps around the whole app.
 pub fn configure(cfg: &mut web::ServiceConfig, state: &web::Data<AppState>) {
     cfg.app_data(state.clone())
         .app_data(web::PayloadConfig::new(state.max_body_bytes))
@@ -115,6 +140,19 @@ pub fn spawn_full(
     addr: SocketAddr,
     workers: usize,
 ) -> anyhow::Result<RunningServer> {
+    spawn_configured(state, query, limits, None, addr, workers)
+}
+
+/// [`spawn_full`] with TLS: with a rustls configuration the server speaks
+/// HTTPS only.
+pub fn spawn_configured(
+    state: AppState,
+    query: QuerySettings,
+    limits: crate::graphql::Limits,
+    tls: Option<rustls::ServerConfig>,
+    addr: SocketAddr,
+    workers: usize,
+) -> anyhow::Result<RunningServer> {
     let timeout = limits.timeout;
     let api = crate::graphql::Api::new(
         crate::graphql::EmbeddedBackend::new(state.db.clone(), limits.cache_entries),
@@ -136,14 +174,18 @@ pub fn spawn_full(
                 let app_state = state.clone();
                 let server = HttpServer::new(move || {
                     App::new()
+                        .wrap(actix_web::middleware::from_fn(auth::authenticate))
                         .app_data(query.clone())
                         .app_data(graphql.clone())
                         .configure(|cfg| configure(cfg, &app_state))
                 })
                 .on_connect(query::ClientSocket::on_connect)
                 .workers(workers.max(1))
-                .disable_signals()
-                .bind(addr);
+                .disable_signals();
+                let server = match tls {
+                    Some(config) => server.bind_rustls_0_23(addr, config),
+                    None => server.bind(addr),
+                };
                 let server = match server {
                     Ok(s) => s,
                     Err(e) => {

@@ -39,6 +39,10 @@ pub fn start(db: Database, limits: Limits) -> Server {
         data_dir: None,
         metrics: Metrics::default(),
         max_body_bytes: 16 << 20,
+        max_query_bytes: server::settings::DEFAULT_MAX_QUERY_BYTES,
+        // In-process embedding: no authentication (the security tests run the
+        // enforcing configuration).
+        auth: std::sync::Arc::new(server::auth::AuthConfig::disabled()),
     };
     let running = spawn_full(
         state,
