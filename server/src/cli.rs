@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+use crate::auth::Secret;
 use crate::commands;
 use crate::settings::{self, FileSettings};
 
@@ -18,7 +19,10 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Run the server (HTTP: /health, /metrics, POST /fhir, Cypher; Bolt).
+    /// Run the server (HTTP: /health, /metrics, POST /fhir, Cypher, GraphQL;
+    /// Bolt). Clients authenticate with bearer tokens (JWT) or, on Bolt,
+    /// a user of the users file: give at least one of --jwt-secret, --jwks,
+    /// --users (or --demo, which prints a token per role).
     Serve {
         /// Data directory.
         #[arg(long, env = "CAREGRAPH_DATA_DIR")]
@@ -45,6 +49,40 @@ enum Command {
             default_value_t = 10_000
         )]
         graphql_cache: u64,
+        /// HS256 secret of bearer tokens (at least 32 bytes).
+        #[arg(
+            long,
+            env = "CAREGRAPH_JWT_SECRET",
+            hide_env_values = true,
+            value_name = "SECRET"
+        )]
+        jwt_secret: Option<Secret>,
+        /// JWKS file with the public keys of RS256/ES256 bearer tokens
+        /// (chosen by `kid`).
+        #[arg(long, env = "CAREGRAPH_JWKS", value_name = "FILE")]
+        jwks: Option<PathBuf>,
+        /// Users file for Bolt's basic authentication (see `caregraph user add`).
+        #[arg(long, env = "CAREGRAPH_USERS", value_name = "FILE")]
+        users: Option<PathBuf>,
+        /// TLS certificate chain (PEM) for HTTPS and Bolt; needs --tls-key.
+        #[arg(long, env = "CAREGRAPH_TLS_CERT", value_name = "FILE")]
+        tls_cert: Option<PathBuf>,
+        /// TLS private key (PEM); needs --tls-cert.
+        #[arg(long, env = "CAREGRAPH_TLS_KEY", value_name = "FILE")]
+        tls_key: Option<PathBuf>,
+        /// Requests per second per principal, bursts of twice that (0: no
+        /// limit; default 1000).
+        #[arg(long, env = "CAREGRAPH_RATE_LIMIT", value_name = "N")]
+        rate_limit: Option<u32>,
+        /// Largest Cypher statement or GraphQL query text in bytes
+        /// (default 1 MiB).
+        #[arg(long, env = "CAREGRAPH_MAX_QUERY_BYTES", value_name = "BYTES")]
+        max_query_bytes: Option<usize>,
+    },
+    /// Manage the users file of Bolt's basic authentication.
+    User {
+        #[command(subcommand)]
+        which: UserCommand,
     },
     /// Load FHIR R4 files or directories into the graph.
     Load {
@@ -54,6 +92,14 @@ enum Command {
         /// Send the files to a running server instead (its POST /fhir).
         #[arg(long)]
         url: Option<String>,
+        /// Bearer token for --url.
+        #[arg(
+            long,
+            env = "CAREGRAPH_TOKEN",
+            hide_env_values = true,
+            requires = "url"
+        )]
+        token: Option<Secret>,
         /// Records per transaction.
         #[arg(long, default_value_t = 5000)]
         batch_size: usize,
@@ -99,6 +145,14 @@ enum Command {
         /// Send the queries to a running server instead (its Query API).
         #[arg(long)]
         url: Option<String>,
+        /// Bearer token for --url.
+        #[arg(
+            long,
+            env = "CAREGRAPH_TOKEN",
+            hide_env_values = true,
+            requires = "url"
+        )]
+        token: Option<Secret>,
         /// Run this query, print the result and exit.
         #[arg(short = 'e', long = "execute", value_name = "QUERY")]
         query: Option<String>,
@@ -186,6 +240,32 @@ enum Command {
     },
 }
 
+/// `caregraph user ...`.
+#[derive(Subcommand, Debug)]
+enum UserCommand {
+    /// Add a user to the users file (made when missing), or replace the
+    /// user of that name. The password is read from standard input (one
+    /// line).
+    Add {
+        /// The users file.
+        #[arg(long, env = "CAREGRAPH_USERS", value_name = "FILE")]
+        users: PathBuf,
+        /// The user name.
+        #[arg(long)]
+        name: String,
+        /// admin, clinician, analyst or service.
+        #[arg(long)]
+        role: crate::auth::Role,
+        /// An Organization id the user is limited to (clinicians; repeatable).
+        #[arg(long = "org", value_name = "ID")]
+        orgs: Vec<String>,
+        /// The role a service user acts with: admin, clinician or analyst
+        /// (default analyst).
+        #[arg(long)]
+        scope: Option<String>,
+    },
+}
+
 /// Parses the command line, runs the command, returns the exit status.
 pub fn main() -> ExitCode {
     tracing_subscriber::fmt()
@@ -216,8 +296,28 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             demo,
             query_timeout,
             graphql_cache,
+            jwt_secret,
+            jwks,
+            users,
+            tls_cert,
+            tls_key,
+            rate_limit,
+            max_query_bytes,
         } => {
             commands::serve::run(&commands::serve::ServeArgs {
+                jwt_secret,
+                jwks: jwks.or(file.jwks.clone()),
+                users: users.or(file.users.clone()),
+                tls: crate::auth::tls::TlsFiles::from_flags(
+                    tls_cert.or(file.tls_cert.clone()),
+                    tls_key.or(file.tls_key.clone()),
+                )?,
+                rate_limit: rate_limit
+                    .or(file.rate_limit)
+                    .unwrap_or(settings::DEFAULT_RATE_LIMIT),
+                max_query_bytes: max_query_bytes
+                    .or(file.max_query_bytes)
+                    .unwrap_or(settings::DEFAULT_MAX_QUERY_BYTES),
                 data_dir: file.data_dir(data_dir),
                 http: file.http(http)?,
                 bolt: file.bolt(bolt)?,
@@ -231,15 +331,28 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             })?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::User { which } => match which {
+            UserCommand::Add {
+                users,
+                name,
+                role,
+                orgs,
+                scope,
+            } => {
+                commands::user::add(&users, &name, role, orgs, scope)?;
+                Ok(ExitCode::SUCCESS)
+            }
+        },
         Command::Load {
             data_dir,
             url,
+            token,
             batch_size,
             json,
             paths,
         } => {
             let code = match url {
-                Some(url) => commands::load::run_remote(&url, &paths, json)?,
+                Some(url) => commands::load::run_remote(&url, token.as_ref(), &paths, json)?,
                 None => {
                     commands::load::run_local(&file.data_dir(data_dir), &paths, batch_size, json)?
                 }
@@ -265,13 +378,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Cypher {
             data_dir,
             url,
+            token,
             query,
             params,
             format,
             query_timeout,
         } => {
             let target = match url {
-                Some(url) => commands::cypher::Target::Remote(url),
+                Some(url) => commands::cypher::Target::Remote { url, token },
                 None => commands::cypher::Target::Local {
                     data_dir: file.data_dir(data_dir),
                     timeout: file.query_timeout(query_timeout),

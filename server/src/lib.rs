@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 pub mod audit;
+pub mod auth;
 pub mod bolt;
 pub mod cli;
 pub mod commands;

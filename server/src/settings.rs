@@ -18,6 +18,10 @@ pub const DEFAULT_HTTP: &str = "127.0.0.1:7474";
 pub const DEFAULT_BOLT: &str = crate::bolt::DEFAULT_ADDR;
 /// Default largest request body of `POST /fhir`.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 256 << 20;
+/// Default largest Cypher statement or GraphQL query text.
+pub const DEFAULT_MAX_QUERY_BYTES: usize = 1 << 20;
+/// Default requests per second per principal.
+pub const DEFAULT_RATE_LIMIT: u32 = crate::auth::ratelimit::DEFAULT_RATE_LIMIT;
 /// Default time limit of one Cypher query, in seconds.
 pub const DEFAULT_QUERY_TIMEOUT_SECS: u64 = 30;
 
@@ -37,6 +41,18 @@ pub struct FileSettings {
     pub sync_commits: Option<bool>,
     /// Time limit of one Cypher query in seconds (0: none; default 30).
     pub query_timeout: Option<u64>,
+    /// Largest Cypher statement or GraphQL query text in bytes.
+    pub max_query_bytes: Option<usize>,
+    /// Requests per second per principal (0: no limit).
+    pub rate_limit: Option<u32>,
+    /// JWKS file with the public keys of RS256/ES256 tokens.
+    pub jwks: Option<PathBuf>,
+    /// Users file for Bolt's basic authentication.
+    pub users: Option<PathBuf>,
+    /// TLS certificate chain (PEM).
+    pub tls_cert: Option<PathBuf>,
+    /// TLS private key (PEM).
+    pub tls_key: Option<PathBuf>,
 }
 
 impl FileSettings {

@@ -4,12 +4,19 @@
 //! Cargo's target directory (once; later runs reuse it), so the machine
 //! needs `python3` with the `venv` module and access to the Python package
 //! index. Without `python3` the test says so and does nothing else; any
-//! other failure to set up the driver fails the test.
+//! other failure to set up the driver fails the test. The server checks
+//! credentials as `serve` does: a users file for the basic scheme, HS256
+//! bearer tokens.
+
+mod auth_support;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::Arc;
 
 use graph_model::Database;
+use server::auth::users::{add_user, hash_password, UserEntry};
+use server::auth::{AuthConfig, RateLimiter, Role, Secret, TokenVerifier, Users};
 use server::bolt::{spawn, BoltSettings};
 
 /// The driver version the checks are written for.
@@ -66,10 +73,35 @@ fn the_python_driver_passes_its_checks() {
         return;
     }
     let venv = driver_venv();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let users_file = dir.path().join("users.toml");
+    let password = "driver-check-password";
+    add_user(
+        &users_file,
+        UserEntry {
+            name: "ann".into(),
+            hash: hash_password(password).expect("hash"),
+            role: Role::Admin,
+            orgs: Vec::new(),
+            scope: None,
+        },
+    )
+    .expect("users file");
+    let auth = AuthConfig::new(
+        TokenVerifier::new(Some(&Secret::new(auth_support::SECRET)), None).expect("verifier"),
+        Some(Users::load(&users_file).expect("users")),
+        RateLimiter::new(1000),
+    )
+    .expect("auth");
+    let mut expired = auth_support::claims("old", "admin");
+    expired["exp"] = serde_json::json!(auth_support::now() - 3600);
     let db = Database::in_memory();
     let server = spawn(
         db,
-        BoltSettings::default(),
+        BoltSettings {
+            authenticator: Arc::new(auth),
+            ..BoltSettings::default()
+        },
         "127.0.0.1:0".parse().expect("address"),
     )
     .expect("bolt server");
@@ -77,6 +109,10 @@ fn the_python_driver_passes_its_checks() {
     let output = Command::new(python_in(&venv))
         .arg(&script)
         .arg(server.addr.to_string())
+        .env("CAREGRAPH_TEST_USER", "ann")
+        .env("CAREGRAPH_TEST_PASSWORD", password)
+        .env("CAREGRAPH_TEST_TOKEN", auth_support::admin_token())
+        .env("CAREGRAPH_TEST_EXPIRED_TOKEN", auth_support::sign(&expired))
         .output()
         .expect("run the checks");
     let stdout = String::from_utf8_lossy(&output.stdout);
@@ -87,4 +123,6 @@ fn the_python_driver_passes_its_checks() {
     );
     assert!(stdout.contains("all checks passed"), "{stdout}");
     assert!(stdout.contains("ok neo4j:// routing"), "{stdout}");
+    assert!(stdout.contains("ok bearer token"), "{stdout}");
+    assert!(stdout.contains("ok expired token refused"), "{stdout}");
 }

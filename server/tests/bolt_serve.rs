@@ -1,6 +1,7 @@
 //! `caregraph serve --bolt ADDR`: the real binary prints its Bolt URL,
 //! answers a Bolt client on that address next to HTTP, and stops on Ctrl-C.
 
+mod auth_support;
 mod bolt_support;
 
 use std::io::{BufRead, BufReader};
@@ -25,6 +26,7 @@ fn serve_listens_for_bolt_where_told() {
         .arg(dir.path().join("data"))
         .args(["--http", &format!("127.0.0.1:{http}")])
         .args(["--bolt", &format!("127.0.0.1:{bolt}")])
+        .args(["--jwt-secret", auth_support::SECRET])
         .current_dir(dir.path())
         .env("CAREGRAPH_LOG", "error")
         .env(
@@ -51,7 +53,10 @@ fn serve_listens_for_bolt_where_told() {
         "no {url} in {printed:?}"
     );
 
-    let mut client = Client::v5(format!("127.0.0.1:{bolt}").parse().expect("addr"));
+    let mut client = Client::v5_bearer(
+        format!("127.0.0.1:{bolt}").parse().expect("addr"),
+        &auth_support::admin_token(),
+    );
     client
         .stream
         .set_read_timeout(Some(Duration::from_secs(20)))

@@ -208,6 +208,10 @@ fn load_url_sends_files_to_a_running_server() {
         max_body_bytes: 64 << 20,
         policies: server::security::PolicyBuilder::new(server::security::PseudonymKey::random()),
         audit: std::sync::Arc::new(server::audit::AuditLog::disabled()),
+        max_query_bytes: server::settings::DEFAULT_MAX_QUERY_BYTES,
+        // In-process embedding: no authentication (the security tests run the
+        // enforcing configuration).
+        auth: std::sync::Arc::new(server::auth::AuthConfig::disabled()),
     };
     let running =
         server::http::spawn(state, "127.0.0.1:0".parse().expect("addr"), 1).expect("server");

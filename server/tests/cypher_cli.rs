@@ -1,7 +1,10 @@
 //! `caregraph cypher`, the real binary: `-e` in each format on a data
 //! directory, the same against a running `caregraph serve` with `--url`,
 //! parameters, errors with their codes and positions, scripts on standard
-//! input, and the clear refusal of a data directory a server holds.
+//! input, and the clear refusal of a data directory a server holds. The
+//! server checks tokens: `--token` (or `CAREGRAPH_TOKEN`) sends one.
+
+mod auth_support;
 
 use std::io::Write;
 use std::net::TcpListener;
@@ -18,6 +21,8 @@ fn caregraph(cwd: &Path) -> Command {
         .env("HOME", cwd)
         .env_remove("CAREGRAPH_DATA_DIR")
         .env_remove("CAREGRAPH_QUERY_TIMEOUT")
+        .env_remove("CAREGRAPH_TOKEN")
+        .env_remove("CAREGRAPH_JWT_SECRET")
         .env_remove("COLUMNS");
     command
 }
@@ -171,6 +176,8 @@ fn serve(cwd: &Path, data_dir: &Path, port: u16) -> Child {
             "5",
             "--bolt",
             "127.0.0.1:0",
+            "--jwt-secret",
+            auth_support::SECRET,
         ])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -263,8 +270,33 @@ fn cypher_runs_on_a_data_directory_and_against_a_server_alike() {
         "{stderr}"
     );
     let url = format!("http://127.0.0.1:{port}");
-    let remote = ["--url", url.as_str()];
+    // Without a token the server refuses, with Neo4j's code.
+    let refused = cypher(cwd, &["--url", url.as_str()], &["-e", "RETURN 1"]);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(
+        text(&refused.stderr).contains("Neo.ClientError.Security.Unauthorized"),
+        "{}",
+        text(&refused.stderr)
+    );
+    let token = auth_support::admin_token();
+    let remote = ["--url", url.as_str(), "--token", token.as_str()];
     check_reads(cwd, &remote);
+    // CAREGRAPH_TOKEN does the same as --token.
+    let from_env = caregraph(cwd)
+        .args([
+            "cypher",
+            "--url",
+            url.as_str(),
+            "--format",
+            "csv",
+            "-e",
+            "RETURN 1 AS one",
+        ])
+        .env("CAREGRAPH_TOKEN", &token)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run caregraph cypher");
+    assert_eq!(ok(&from_env), "one\n1\n");
     let write = cypher(
         cwd,
         &remote,

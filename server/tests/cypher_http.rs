@@ -37,6 +37,10 @@ fn start(timeout: Option<Duration>) -> Server {
         max_body_bytes: 1 << 20,
         policies: server::security::PolicyBuilder::new(server::security::PseudonymKey::random()),
         audit: std::sync::Arc::new(server::audit::AuditLog::disabled()),
+        max_query_bytes: server::settings::DEFAULT_MAX_QUERY_BYTES,
+        // In-process embedding: no authentication (the security tests run the
+        // enforcing configuration).
+        auth: std::sync::Arc::new(server::auth::AuthConfig::disabled()),
     };
     let running = spawn_with(
         state,

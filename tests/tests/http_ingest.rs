@@ -20,6 +20,11 @@ impl Server {
             metrics: Metrics::default(),
             max_body_bytes: 8 << 20,
             audit: std::sync::Arc::new(server::audit::AuditLog::disabled()),
+            policies: server::security::PolicyBuilder::new(server::security::PseudonymKey::random()),
+            max_query_bytes: server::settings::DEFAULT_MAX_QUERY_BYTES,
+            // In-process embedding: no authentication (the security tests run the
+            // enforcing configuration).
+            auth: std::sync::Arc::new(server::auth::AuthConfig::disabled()),
         };
         let addr = "127.0.0.1:0".parse().expect("address");
         let running = spawn(state, addr, 1).expect("start the HTTP server");

@@ -1,9 +1,14 @@
 //! Authentication of Bolt connections: `HELLO` (Bolt 4.4 and 5.0) or
 //! `LOGON` (5.1+) hand the client's auth map to an [`Authenticator`].
 //!
-//! The server has no users yet: [`AcceptAll`] lets in the `none` and
-//! `basic` schemes with any credentials. An authenticator with real users
-//! plugs in through [`super::BoltSettings::authenticator`].
+//! `serve` uses [`AuthConfig`]: scheme `bearer` takes a token (the same
+//! JWTs as HTTP), scheme `basic` a user of the users file and its
+//! password; anything else is refused with
+//! `Neo.ClientError.Security.Unauthorized`. [`AcceptAll`], the default of
+//! [`super::BoltSettings`], is for embedding and tests only: it lets in
+//! `none` and `basic` with any credentials, as an admin.
+
+use crate::auth::{AuthConfig, AuthError, Principal};
 
 use super::packstream::PackValue;
 
@@ -48,6 +53,9 @@ impl AuthRequest {
 pub struct AuthUser {
     /// The user name (`None` for scheme `none`).
     pub name: Option<String>,
+    /// What the session may do: the session keeps it (see
+    /// [`super::session::Session::principal`]).
+    pub principal: Principal,
 }
 
 /// Why credentials were refused (the text goes to the client).
@@ -55,28 +63,68 @@ pub struct AuthUser {
 #[error("{0}")]
 pub struct AuthRefused(pub String);
 
+impl From<AuthError> for AuthRefused {
+    fn from(error: AuthError) -> AuthRefused {
+        AuthRefused(error.to_string())
+    }
+}
+
 /// Decides whether a client may log in.
 pub trait Authenticator: Send + Sync {
     /// Checks the credentials of `HELLO` or `LOGON`.
     fn authenticate(&self, request: &AuthRequest) -> Result<AuthUser, AuthRefused>;
 }
 
-/// Lets in schemes `none` and `basic` with any credentials; refuses the
-/// others, which would promise checks this server does not make.
+/// For embedding and tests only: lets in schemes `none` and `basic` with
+/// any credentials, as [`Principal::embedded`] (an admin); refuses the
+/// others, which would promise checks it does not make.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct AcceptAll;
 
 impl Authenticator for AcceptAll {
     fn authenticate(&self, request: &AuthRequest) -> Result<AuthUser, AuthRefused> {
         match request.scheme.as_str() {
-            "none" => Ok(AuthUser { name: None }),
+            "none" => Ok(AuthUser {
+                name: None,
+                principal: Principal::embedded(),
+            }),
             "basic" => Ok(AuthUser {
                 name: request.principal.clone(),
+                principal: Principal::embedded(),
             }),
             other => Err(AuthRefused(format!(
                 "Unsupported authentication scheme `{other}`: use `none` or `basic`"
             ))),
         }
+    }
+}
+
+/// The server's authentication: `bearer` tokens and `basic` users.
+impl Authenticator for AuthConfig {
+    fn authenticate(&self, request: &AuthRequest) -> Result<AuthUser, AuthRefused> {
+        let principal = match request.scheme.as_str() {
+            "bearer" => match request.credentials.as_deref() {
+                Some(token) if !token.is_empty() => self.verify_token(token)?,
+                _ => return Err(AuthError::Missing.into()),
+            },
+            "basic" => {
+                let name = request.principal.as_deref().unwrap_or("");
+                let password = request.credentials.as_deref().unwrap_or("");
+                self.verify_password(name, password)?
+            }
+            "none" if !self.is_enforced() => Principal::embedded(),
+            "none" => return Err(AuthError::Missing.into()),
+            other => {
+                return Err(AuthError::UnsupportedScheme {
+                    scheme: other.to_owned(),
+                }
+                .into())
+            }
+        };
+        Ok(AuthUser {
+            name: Some(principal.sub.clone()),
+            principal,
+        })
     }
 }
 
@@ -97,13 +145,17 @@ mod tests {
         assert_eq!(
             AcceptAll.authenticate(&basic),
             Ok(AuthUser {
-                name: Some("ann".into())
+                name: Some("ann".into()),
+                principal: Principal::embedded(),
             })
         );
         assert!(!format!("{basic:?}").contains("secret"));
         assert_eq!(
             AcceptAll.authenticate(&AuthRequest::from_map(&PackValue::Map(Vec::new()))),
-            Ok(AuthUser { name: None })
+            Ok(AuthUser {
+                name: None,
+                principal: Principal::embedded(),
+            })
         );
         assert!(AcceptAll
             .authenticate(&AuthRequest::from_map(&map("bearer")))

@@ -7,6 +7,8 @@ pub const REQUEST_INVALID: &str = "Neo.ClientError.Request.Invalid";
 pub const INVALID_STATE: &str = "Neo.ClientError.Request.Invalid";
 /// Credentials refused.
 pub const UNAUTHORIZED: &str = "Neo.ClientError.Security.Unauthorized";
+/// A principal over its rate limit.
+pub const RESOURCE_EXHAUSTION: &str = "Neo.TransientError.Request.ResourceExhaustion";
 /// A database other than the one this server has.
 pub const DATABASE_NOT_FOUND: &str = "Neo.ClientError.Database.DatabaseNotFound";
 /// A transaction past its time limit.

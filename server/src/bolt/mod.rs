@@ -8,7 +8,8 @@
 //! blocking thread pool through the `cypher` crate; explicit write
 //! transactions own a thread each ([`txn`]). A malformed or oversized
 //! message gets a `FAILURE` (`Neo.ClientError.Request.Invalid`) and the
-//! connection is closed.
+//! connection is closed. With [`BoltSettings::tls`] every connection
+//! starts with a TLS handshake (`bolt+s://`, `neo4j+s://`).
 
 pub mod auth;
 pub mod error;
@@ -26,7 +27,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use graph_model::Database;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, watch};
 
@@ -34,6 +35,7 @@ use self::auth::{AcceptAll, Authenticator};
 use self::error::{StartError, REQUEST_INVALID};
 use self::messages::{negotiate, parse_request, write_failure, Request, MAGIC};
 use self::session::{Interrupt, Next, Outbox, Session};
+use crate::auth::RateLimiter;
 
 /// Default Bolt address.
 pub const DEFAULT_ADDR: &str = "127.0.0.1:7687";
@@ -52,8 +54,15 @@ pub struct BoltSettings {
     pub query_timeout: Option<Duration>,
     /// Largest message a client may send, in bytes.
     pub max_message_bytes: usize,
-    /// Who may log in.
+    /// Largest query text of a `RUN`, in bytes.
+    pub max_query_bytes: usize,
+    /// Who may log in (the default, [`AcceptAll`], is for embedding and
+    /// tests only; `serve` uses its [`crate::auth::AuthConfig`]).
     pub authenticator: Arc<dyn Authenticator>,
+    /// Per-principal rate limit of `RUN` and `BEGIN` (shared with HTTP).
+    pub rate_limiter: Arc<RateLimiter>,
+    /// TLS: when set, connections must start with a TLS handshake.
+    pub tls: Option<Arc<rustls::ServerConfig>>,
     /// Threads of the server's runtime (queries run on its blocking pool).
     pub worker_threads: usize,
 }
@@ -63,7 +72,10 @@ impl Default for BoltSettings {
         BoltSettings {
             query_timeout: Some(crate::http::query::DEFAULT_QUERY_TIMEOUT),
             max_message_bytes: DEFAULT_MAX_MESSAGE_BYTES,
+            max_query_bytes: crate::settings::DEFAULT_MAX_QUERY_BYTES,
             authenticator: Arc::new(AcceptAll),
+            rate_limiter: Arc::new(RateLimiter::disabled()),
+            tls: None,
             worker_threads: 2,
         }
     }
@@ -75,6 +87,7 @@ pub struct Shared {
     pub db: Database,
     /// The settings.
     pub settings: BoltSettings,
+    tls: Option<tokio_rustls::TlsAcceptor>,
     next_connection: AtomicU64,
 }
 
@@ -131,9 +144,12 @@ pub fn spawn(
         .build()
         .map_err(StartError::Runtime)?;
     let (stop, stopped) = watch::channel(false);
+    let shared_tls = settings.tls.is_some();
+    let tls = settings.tls.clone().map(tokio_rustls::TlsAcceptor::from);
     let shared = Arc::new(Shared {
         db,
         settings,
+        tls,
         next_connection: AtomicU64::new(1),
     });
     let thread = std::thread::Builder::new()
@@ -148,7 +164,7 @@ pub fn spawn(
             runtime.shutdown_timeout(Duration::from_secs(2));
         })
         .map_err(StartError::Runtime)?;
-    tracing::info!(addr = %bound, "Bolt server listening");
+    tracing::info!(addr = %bound, tls = shared_tls, "Bolt server listening");
     Ok(RunningBolt {
         addr: bound,
         stop,
@@ -217,11 +233,43 @@ async fn serve_connection(
     }
 }
 
-/// Handshake, then messages until GOODBYE, an error or the client leaves.
+/// TLS when configured, then [`converse`].
 async fn connection(stream: TcpStream, id: u64, shared: Arc<Shared>) -> std::io::Result<()> {
     let _ = stream.set_nodelay(true);
     let local = stream.local_addr()?;
-    let (mut reader, mut writer) = stream.into_split();
+    match shared.tls.clone() {
+        Some(acceptor) => {
+            let stream =
+                match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
+                    Ok(Ok(stream)) => stream,
+                    Ok(Err(e)) => {
+                        tracing::debug!(connection = id, error = %e, "TLS handshake failed");
+                        return Ok(());
+                    }
+                    Err(_) => return Ok(()),
+                };
+            let (reader, writer) = tokio::io::split(stream);
+            converse(reader, writer, local, id, shared).await
+        }
+        None => {
+            let (reader, writer) = stream.into_split();
+            converse(reader, writer, local, id, shared).await
+        }
+    }
+}
+
+/// Handshake, then messages until GOODBYE, an error or the client leaves.
+async fn converse<R, W>(
+    mut reader: R,
+    mut writer: W,
+    local: SocketAddr,
+    id: u64,
+    shared: Arc<Shared>,
+) -> std::io::Result<()>
+where
+    R: AsyncRead + Unpin + Send + 'static,
+    W: AsyncWrite + Unpin + Send,
+{
     let mut magic = [0u8; 4];
     match tokio::time::timeout(HANDSHAKE_TIMEOUT, reader.read_exact(&mut magic)).await {
         Ok(result) => {
@@ -295,8 +343,8 @@ enum Incoming {
     Malformed(String),
 }
 
-async fn read_loop(
-    mut reader: tokio::net::tcp::OwnedReadHalf,
+async fn read_loop<R: AsyncRead + Unpin>(
+    mut reader: R,
     sender: mpsc::Sender<Incoming>,
     interrupt: Arc<Interrupt>,
     max_bytes: usize,

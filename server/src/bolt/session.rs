@@ -20,9 +20,10 @@ use cypher::QueryOptions;
 use parking_lot::Mutex;
 use tokio::io::{AsyncWrite, AsyncWriteExt};
 
-use super::auth::AuthRequest;
+use super::auth::{AuthRefused, AuthRequest};
 use super::error::{
-    DATABASE_NOT_FOUND, INVALID_STATE, REQUEST_INVALID, UNAUTHORIZED, UNKNOWN_ERROR,
+    DATABASE_NOT_FOUND, INVALID_STATE, REQUEST_INVALID, RESOURCE_EXHAUSTION, UNAUTHORIZED,
+    UNKNOWN_ERROR,
 };
 use super::messages::{entry, write_failure, write_ignored, write_success, Request, Version};
 use super::packstream::PackValue;
@@ -30,6 +31,7 @@ use super::results::{OpenResult, DATABASE};
 use super::txn::{Transaction, TxError};
 use super::values::{params_from_pack, Dialect};
 use super::Shared;
+use crate::auth::Principal;
 use crate::http::query::DATABASE_NAMES;
 
 /// What `HELLO` answers as the server's agent: drivers expect a Neo4j
@@ -157,6 +159,7 @@ pub struct Session {
     local_addr: SocketAddr,
     routing_address: Option<String>,
     authenticated: bool,
+    principal: Option<Principal>,
     interrupt: Arc<Interrupt>,
     autocommit: Option<OpenResult>,
     tx: Option<OpenTx>,
@@ -253,6 +256,7 @@ impl Session {
             local_addr,
             routing_address: None,
             authenticated: false,
+            principal: None,
             interrupt,
             autocommit: None,
             tx: None,
@@ -280,10 +284,11 @@ impl Session {
         }
         let name = request.name();
         let result = match (self.phase, request) {
-            (Phase::Connected, Request::Hello { extra }) => self.hello(&extra),
-            (Phase::Authentication, Request::Logon { auth }) => self.logon(&auth),
+            (Phase::Connected, Request::Hello { extra }) => self.hello(&extra).await,
+            (Phase::Authentication, Request::Logon { auth }) => self.logon(&auth).await,
             (Phase::Ready, Request::Logoff) if self.version >= Version::V5_1 => {
                 self.authenticated = false;
+                self.principal = None;
                 self.phase = Phase::Authentication;
                 Ok(Vec::new())
             }
@@ -371,20 +376,67 @@ impl Session {
         };
     }
 
-    fn authenticate(&mut self, auth: &PackValue) -> Result<(), Failure> {
+    /// Who the session runs as, once logged in (`HELLO` or `LOGON`).
+    pub fn principal(&self) -> Option<&Principal> {
+        self.principal.as_ref()
+    }
+
+    /// Checks credentials on the blocking pool (a password hash takes a
+    /// while).
+    async fn authenticate(&mut self, auth: &PackValue) -> Result<(), Failure> {
         let request = AuthRequest::from_map(auth);
-        match self.shared.settings.authenticator.authenticate(&request) {
+        let authenticator = self.shared.settings.authenticator.clone();
+        let checked = tokio::task::spawn_blocking(move || authenticator.authenticate(&request))
+            .await
+            .unwrap_or_else(|e| Err(AuthRefused(format!("the credentials check failed: {e}"))));
+        match checked {
             Ok(user) => {
-                tracing::debug!(connection = %self.connection_id, user = ?user.name, "logged in");
+                tracing::debug!(
+                    connection = %self.connection_id,
+                    sub = %user.principal.sub,
+                    role = %user.principal.role,
+                    "logged in"
+                );
+                self.principal = Some(user.principal);
                 self.authenticated = true;
                 self.phase = Phase::Ready;
                 Ok(())
             }
-            Err(refused) => Err(Failure::new(UNAUTHORIZED, refused.0)),
+            Err(refused) => {
+                tracing::debug!(connection = %self.connection_id, reason = %refused, "login refused");
+                Err(Failure::new(UNAUTHORIZED, refused.0))
+            }
         }
     }
 
-    fn hello(&mut self, extra: &PackValue) -> Result<Vec<(String, PackValue)>, Failure> {
+    /// Counts a `RUN` or `BEGIN` against the principal's rate limit.
+    fn check_rate(&self) -> Result<(), Failure> {
+        let Some(principal) = &self.principal else {
+            return Ok(());
+        };
+        self.shared
+            .settings
+            .rate_limiter
+            .check(&principal.sub)
+            .map_err(|limited| Failure::new(RESOURCE_EXHAUSTION, limited.to_string()))
+    }
+
+    /// Refuses a query text over the limit.
+    fn check_query_size(&self, query: &str) -> Result<(), Failure> {
+        let limit = self.shared.settings.max_query_bytes;
+        if query.len() > limit {
+            return Err(Failure::new(
+                REQUEST_INVALID,
+                format!(
+                    "the query is {} bytes, more than the limit of {limit} bytes",
+                    query.len()
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    async fn hello(&mut self, extra: &PackValue) -> Result<Vec<(String, PackValue)>, Failure> {
         self.routing_address = extra
             .get("routing")
             .and_then(|r| r.get("address"))
@@ -414,7 +466,7 @@ impl Session {
         if self.version >= Version::V5_1 {
             self.phase = Phase::Authentication;
         } else {
-            self.authenticate(extra)?;
+            self.authenticate(extra).await?;
         }
         tracing::debug!(
             connection = %self.connection_id,
@@ -425,8 +477,8 @@ impl Session {
         Ok(metadata)
     }
 
-    fn logon(&mut self, auth: &PackValue) -> Result<Vec<(String, PackValue)>, Failure> {
-        self.authenticate(auth)?;
+    async fn logon(&mut self, auth: &PackValue) -> Result<Vec<(String, PackValue)>, Failure> {
+        self.authenticate(auth).await?;
         Ok(Vec::new())
     }
 
@@ -478,6 +530,8 @@ impl Session {
         extra: &PackValue,
     ) -> Result<Vec<(String, PackValue)>, Failure> {
         check_extra(extra)?;
+        self.check_query_size(&query)?;
+        self.check_rate()?;
         let params = params_from_pack(parameters, self.dialect.utc_date_times)
             .map_err(|e| Failure::new(REQUEST_INVALID, e.to_string()))?;
         let timeout = tx_timeout(extra)?.or(self.shared.settings.query_timeout);
@@ -559,6 +613,7 @@ impl Session {
 
     fn begin(&mut self, extra: &PackValue) -> Result<Vec<(String, PackValue)>, Failure> {
         check_extra(extra)?;
+        self.check_rate()?;
         let timeout = tx_timeout(extra)?;
         let tx = Transaction::begin(&self.shared.db, read_mode(extra), timeout);
         self.tx = Some(OpenTx {
@@ -577,6 +632,8 @@ impl Session {
         parameters: PackValue,
         extra: &PackValue,
     ) -> Result<Vec<(String, PackValue)>, Failure> {
+        self.check_query_size(&query)?;
+        self.check_rate()?;
         let params = params_from_pack(parameters, self.dialect.utc_date_times)
             .map_err(|e| Failure::new(REQUEST_INVALID, e.to_string()))?;
         let default_timeout = self.shared.settings.query_timeout;

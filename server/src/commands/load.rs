@@ -111,8 +111,14 @@ const LINES_PER_REQUEST: usize = 5_000;
 const BYTES_PER_REQUEST: usize = 16 << 20;
 
 /// Sends `paths` to a running server's `POST /fhir`. Returns the exit status.
-pub fn run_remote(url: &str, paths: &[PathBuf], json: bool) -> anyhow::Result<u8> {
+pub fn run_remote(
+    url: &str,
+    token: Option<&crate::auth::Secret>,
+    paths: &[PathBuf],
+    json: bool,
+) -> anyhow::Result<u8> {
     let endpoint = format!("{}/fhir", url.trim_end_matches('/'));
+    let authorization = token.map(|t| format!("Bearer {}", t.expose()));
     let (files, skipped) = expand_inputs(paths)?;
     let mut total = LoadReport {
         skipped_files: skipped,
@@ -136,7 +142,9 @@ pub fn run_remote(url: &str, paths: &[PathBuf], json: bool) -> anyhow::Result<u8
         } else {
             Box::new(handle)
         };
-        let mut send = |kind: InputKind, body: Vec<u8>| post(&endpoint, kind, &body, &mut total);
+        let mut send = |kind: InputKind, body: Vec<u8>| {
+            post(&endpoint, authorization.as_deref(), kind, &body, &mut total)
+        };
         match kind {
             InputKind::Ndjson => send_ndjson(reader, &mut send)?,
             InputKind::Json => {
@@ -209,6 +217,7 @@ fn send_ndjson(
 
 fn post(
     endpoint: &str,
+    authorization: Option<&str>,
     kind: InputKind,
     body: &[u8],
     total: &mut LoadReport,
@@ -217,9 +226,11 @@ fn post(
         InputKind::Ndjson => "application/fhir+ndjson",
         _ => "application/fhir+json",
     };
-    let response = ureq::post(endpoint)
-        .set("Content-Type", content_type)
-        .send_bytes(body);
+    let mut request = ureq::post(endpoint).set("Content-Type", content_type);
+    if let Some(authorization) = authorization {
+        request = request.set("Authorization", authorization);
+    }
+    let response = request.send_bytes(body);
     let response = match response {
         Ok(r) | Err(ureq::Error::Status(422, r)) => r,
         Err(ureq::Error::Status(code, r)) => {

@@ -1,17 +1,27 @@
 //! `/graphql`: GraphQL over HTTP (`POST`), `GraphiQL` (`GET` from a browser)
 //! and subscriptions over websocket (`GET` with an upgrade,
 //! graphql-transport-ws). The schema itself lives in `crate::graphql`.
+//!
+//! Every request's [`Principal`] is in the async-graphql request data
+//! (`ctx.data::<Principal>()`): from the bearer token of a `POST`, and for
+//! a subscription from the upgrade's `Authorization` header or else the
+//! `connection_init` payload `{"Authorization": "Bearer ..."}` (a
+//! connection without a valid one is closed). See [`super::auth`].
 
 use std::time::Duration;
 
-use actix_web::{http::header, web, HttpRequest, HttpResponse};
+use actix_web::{http::header, web, Either, HttpMessage as _, HttpRequest, HttpResponse};
 use async_graphql::dynamic::Schema;
 use async_graphql::http::GraphiQLSource;
+use async_graphql::Data;
 use async_graphql_actix_web::{GraphQLRequest, GraphQLResponse, GraphQLSubscription};
+use serde_json::json;
 
 use super::AppState;
 use crate::audit::{Door, Outcome};
+use crate::auth::Principal;
 use crate::graphql::GqlError;
+use crate::security::{Caller, RequestAccess};
 
 /// The route.
 pub const ROUTE: &str = "/graphql";
@@ -31,10 +41,21 @@ pub(crate) async fn execute(
     service: web::Data<GraphqlService>,
     http_request: HttpRequest,
     request: GraphQLRequest,
-) -> GraphQLResponse {
+) -> Either<GraphQLResponse, HttpResponse> {
+    let request = request.into_inner();
+    if request.query.len() > state.max_query_bytes {
+        state.metrics.count_request(ROUTE, 413);
+        let message = format!(
+            "the query is {} bytes, more than the limit of {} bytes",
+            request.query.len(),
+            state.max_query_bytes
+        );
+        return Either::Right(HttpResponse::PayloadTooLarge().json(
+            json!({"errors": [{"message": message, "extensions": {"code": "PAYLOAD_TOO_LARGE"}}]}),
+        ));
+    }
     let started = std::time::Instant::now();
     let access = super::request_access(&state, &http_request);
-    let request = request.into_inner();
     let operation = request.query.clone();
     let request = service.documents.prepare(request).data(access.clone());
     let response = match tokio::time::timeout(service.timeout, service.schema.execute(request))
@@ -74,7 +95,30 @@ pub(crate) async fn execute(
     state
         .metrics
         .observe_graphql(started.elapsed(), response.errors.is_empty());
-    response.into()
+    Either::Left(response.into())
+}
+
+/// The principal of a websocket's `connection_init` payload
+/// (`{"Authorization": "Bearer ..."}`, the key in any case).
+fn principal_of_payload(
+    state: &AppState,
+    payload: &serde_json::Value,
+) -> async_graphql::Result<Principal> {
+    let header = payload.as_object().and_then(|fields| {
+        fields
+            .iter()
+            .find(|(key, _)| key.eq_ignore_ascii_case("authorization"))
+            .and_then(|(_, value)| value.as_str())
+    });
+    let principal = state.auth.verify_header(header).map_err(|e| {
+        tracing::debug!(reason = %e, "GraphQL websocket refused: not authenticated");
+        async_graphql::Error::new(e.to_string())
+    })?;
+    state.auth.check_rate(&principal).map_err(|limited| {
+        tracing::debug!(sub = %principal.sub, "GraphQL websocket refused: rate limit");
+        async_graphql::Error::new(limited.to_string())
+    })?;
+    Ok(principal)
 }
 
 pub(crate) async fn graphiql_or_websocket(
@@ -89,10 +133,21 @@ pub(crate) async fn graphiql_or_websocket(
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.eq_ignore_ascii_case("websocket"));
     if upgrade {
-        let mut data = async_graphql::Data::default();
-        data.insert(super::request_access(&state, &request));
+        // The middleware has checked an Authorization header, when there
+        // was one; otherwise the connection_init payload must carry it.
+        let from_header = request.extensions().get::<Principal>().cloned();
         return GraphQLSubscription::new(service.schema.clone())
-            .with_data(data)
+            .on_connection_init(move |init| async move {
+                let principal = match from_header {
+                    Some(principal) => principal,
+                    None => principal_of_payload(&state, &init)?,
+                };
+                let access = RequestAccess::new(Caller::of(&principal), state.policies.clone());
+                let mut data = Data::default();
+                data.insert(principal);
+                data.insert(access);
+                Ok(data)
+            })
             .start(&request, payload);
     }
     let html = GraphiQLSource::build()

@@ -1,6 +1,7 @@
 //! The HTTP server: routes, shared state, and a way to run it on a thread
 //! (used by `serve` and by tests).
 
+pub mod auth;
 pub mod cds;
 pub mod fhir;
 pub mod graphql;
@@ -9,13 +10,15 @@ pub mod query;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
-
-use actix_web::{web, App, HttpResponse, HttpServer};
-use graph_model::Database;
 use std::sync::Arc;
+
+use actix_web::{web, App, HttpMessage as _, HttpResponse, HttpServer};
+use graph_model::Database;
 
 use crate::audit::{AuditEvent, Door, Outcome};
 use crate::security::{Caller, PolicyBuilder, RequestAccess};
+
+use crate::auth::AuthConfig;
 
 pub use metrics::Metrics;
 pub use query::QuerySettings;
@@ -34,11 +37,26 @@ pub struct AppState {
     pub audit: std::sync::Arc<crate::audit::AuditLog>,
     /// The access policies of callers (one pseudonym key for every door).
     pub policies: PolicyBuilder,
+    /// Largest Cypher statement or GraphQL query text, in bytes (larger
+    /// ones are answered with `413`).
+    pub max_query_bytes: usize,
+    /// How requests are authenticated ([`AuthConfig::disabled`] only when
+    /// embedding the server; `serve` always checks tokens).
+    pub auth: Arc<AuthConfig>,
 }
 
-/// The caller of a request and what its queries touch.
-pub fn request_access(state: &AppState, _request: &actix_web::HttpRequest) -> Arc<RequestAccess> {
-    RequestAccess::new(Caller::unauthenticated_admin(), state.policies.clone())
+/// The caller of a request (the [`crate::auth::Principal`] the auth
+/// middleware left in its extensions) and what its queries touch. A request
+/// without one, which the middleware never lets through while
+/// authentication is on, sees no patient at all.
+pub fn request_access(state: &AppState, request: &actix_web::HttpRequest) -> Arc<RequestAccess> {
+    let principal = request.extensions().get::<crate::auth::Principal>().cloned();
+    let caller = match principal {
+        Some(principal) => Caller::of(&principal),
+        None if !state.auth.is_enforced() => Caller::unauthenticated_admin(),
+        None => Caller::nobody(),
+    };
+    RequestAccess::new(caller, state.policies.clone())
 }
 
 /// Appends the audit record of a request that touched patient-level data
@@ -75,7 +93,25 @@ pub fn audit(
         })
 }
 
-/// Registers the routes.
+impl AppState {
+    /// State over `db` with the default limits and `auth`, no audit log
+    /// and a fresh pseudonym key.
+    pub fn new(db: Database, data_dir: Option<PathBuf>, auth: Arc<AuthConfig>) -> AppState {
+        AppState {
+            db,
+            data_dir,
+            metrics: Metrics::default(),
+            max_body_bytes: crate::settings::DEFAULT_MAX_BODY_BYTES,
+            max_query_bytes: crate::settings::DEFAULT_MAX_QUERY_BYTES,
+            auth,
+            audit: Arc::new(crate::audit::AuditLog::disabled()),
+            policies: PolicyBuilder::new(crate::security::PseudonymKey::random()),
+        }
+    }
+}
+
+/// Registers the routes. Authentication is the [`auth::authenticate`]
+/// middleware, which [`spawn_configured`] wraps around the whole app.
 pub fn configure(cfg: &mut web::ServiceConfig, state: &web::Data<AppState>) {
     cfg.app_data(state.clone())
         .app_data(web::PayloadConfig::new(state.max_body_bytes))
@@ -165,6 +201,19 @@ pub fn spawn_full(
     addr: SocketAddr,
     workers: usize,
 ) -> anyhow::Result<RunningServer> {
+    spawn_configured(state, query, limits, None, addr, workers)
+}
+
+/// [`spawn_full`] with TLS: with a rustls configuration the server speaks
+/// HTTPS only.
+pub fn spawn_configured(
+    state: AppState,
+    query: QuerySettings,
+    limits: crate::graphql::Limits,
+    tls: Option<rustls::ServerConfig>,
+    addr: SocketAddr,
+    workers: usize,
+) -> anyhow::Result<RunningServer> {
     let timeout = limits.timeout;
     let api = crate::graphql::Api::new(
         crate::graphql::EmbeddedBackend::new(state.db.clone(), limits.cache_entries),
@@ -187,6 +236,7 @@ pub fn spawn_full(
                 let app_state = state.clone();
                 let server = HttpServer::new(move || {
                     App::new()
+                        .wrap(actix_web::middleware::from_fn(auth::authenticate))
                         .app_data(query.clone())
                         .app_data(graphql.clone())
                         .app_data(cds.clone())
@@ -194,8 +244,11 @@ pub fn spawn_full(
                 })
                 .on_connect(query::ClientSocket::on_connect)
                 .workers(workers.max(1))
-                .disable_signals()
-                .bind(addr);
+                .disable_signals();
+                let server = match tls {
+                    Some(config) => server.bind_rustls_0_23(addr, config),
+                    None => server.bind(addr),
+                };
                 let server = match server {
                     Ok(s) => s,
                     Err(e) => {

@@ -197,6 +197,17 @@ pub(crate) async fn run(
             )
         }
     };
+    if request.statement.len() > state.max_query_bytes {
+        state.metrics.count_request(ROUTE, 413);
+        return HttpResponse::PayloadTooLarge().json(errors_body(
+            REQUEST_INVALID,
+            format!(
+                "the statement is {} bytes, more than the limit of {} bytes",
+                request.statement.len(),
+                state.max_query_bytes
+            ),
+        ));
+    }
     let params = match codec::params_from_json(&request.parameters) {
         Ok(p) => p,
         Err(e) => return error_response(&state, REQUEST_INVALID, e.to_string()),

@@ -9,6 +9,7 @@ use graph_model::{GraphState, Value};
 use parking_lot::Mutex;
 
 use super::{Clearance, PolicyBuilder};
+use crate::auth::{Principal, Role};
 
 /// Who is asking.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -20,6 +21,28 @@ pub struct Caller {
 }
 
 impl Caller {
+    /// The caller a token or user stands for.
+    pub fn of(principal: &Principal) -> Caller {
+        let clearance = match principal.effective_role() {
+            Role::Admin => Clearance::Admin,
+            Role::Clinician => Clearance::Clinician(principal.orgs.clone()),
+            Role::Analyst | Role::Service => Clearance::Analyst,
+        };
+        Caller {
+            subject: principal.sub.clone(),
+            clearance,
+        }
+    }
+
+    /// A caller who sees no patient (a request that reached a handler
+    /// without a principal while authentication is on).
+    pub fn nobody() -> Caller {
+        Caller {
+            subject: "unauthenticated".into(),
+            clearance: Clearance::Clinician(Vec::new()),
+        }
+    }
+
     /// The caller of a server whose authentication is disabled (in-process
     /// embedding and tests only): an administrator.
     pub fn unauthenticated_admin() -> Caller {

@@ -1,19 +1,23 @@
 """Drives a CareGraph Bolt server with the official Neo4j Python driver.
 
-Usage: python check.py HOST:PORT. Prints one line per check and exits
-non-zero (with the failing assertion) when a check fails.
+Usage: python check.py HOST:PORT, with CAREGRAPH_TEST_USER and
+CAREGRAPH_TEST_PASSWORD (a user of the server's users file),
+CAREGRAPH_TEST_TOKEN (a valid bearer token) and CAREGRAPH_TEST_EXPIRED_TOKEN
+in the environment. Prints one line per check and exits non-zero (with the
+failing assertion) when a check fails.
 """
 
 import datetime
+import os
 import sys
 
 import neo4j
 from neo4j import GraphDatabase
-from neo4j.exceptions import ClientError
+from neo4j.exceptions import AuthError, ClientError
 from neo4j.time import Date, DateTime, Duration, Time
 
 address = sys.argv[1]
-auth = ("neo4j", "any password")
+auth = (os.environ["CAREGRAPH_TEST_USER"], os.environ["CAREGRAPH_TEST_PASSWORD"])
 
 
 def check(name, condition, detail=""):
@@ -115,5 +119,20 @@ with GraphDatabase.driver(f"bolt://{address}", auth=auth) as driver:
         check("unknown database", False, "no error")
     except ClientError as error:
         check("unknown database", error.code == "Neo.ClientError.Database.DatabaseNotFound", error.code)
+
+with GraphDatabase.driver(f"bolt://{address}", auth=neo4j.bearer_auth(os.environ["CAREGRAPH_TEST_TOKEN"])) as driver:
+    records, _, _ = driver.execute_query("MATCH (p:Patient) RETURN count(p) AS c")
+    check("bearer token", records[0]["c"] == 1, records)
+
+for name, refused in [
+    ("wrong password refused", (auth[0], auth[1] + "-wrong")),
+    ("expired token refused", neo4j.bearer_auth(os.environ["CAREGRAPH_TEST_EXPIRED_TOKEN"])),
+]:
+    with GraphDatabase.driver(f"bolt://{address}", auth=refused) as driver:
+        try:
+            driver.verify_connectivity()
+            check(name, False, "no error")
+        except AuthError as error:
+            check(name, error.code == "Neo.ClientError.Security.Unauthorized", error.code)
 
 print("all checks passed")

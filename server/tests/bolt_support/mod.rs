@@ -109,20 +109,35 @@ impl Client {
 
     /// Connects with Bolt 5.4 (5.4 down to 5.0 proposed) and logs in.
     pub fn v5(addr: SocketAddr) -> Client {
+        Client::v5_auth(
+            addr,
+            &[
+                ("scheme", s("basic")),
+                ("principal", s("neo4j")),
+                ("credentials", s("pw")),
+            ],
+        )
+    }
+
+    /// Connects with Bolt 5.4 and logs in with a bearer token.
+    pub fn v5_bearer(addr: SocketAddr, token: &str) -> Client {
+        Client::v5_auth(addr, &[("scheme", s("bearer")), ("credentials", s(token))])
+    }
+
+    /// Connects with Bolt 5.4, says HELLO and sends LOGON with `auth`
+    /// (which must succeed).
+    pub fn v5_auth(addr: SocketAddr, auth: &[(&str, PackValue)]) -> Client {
+        let mut client = Client::v5_hello(addr);
+        client.request(&msg(0x6A, vec![map(auth)])).success();
+        client
+    }
+
+    /// Connects with Bolt 5.4 and says HELLO, not yet logged in.
+    pub fn v5_hello(addr: SocketAddr) -> Client {
         let mut client = Client::handshake(addr, [[0, 4, 4, 5], [0; 4], [0; 4], [0; 4]]);
         assert_eq!(client.version, [0, 0, 4, 5]);
         client
             .request(&msg(0x01, vec![map(&[("user_agent", s("test/1"))])]))
-            .success();
-        client
-            .request(&msg(
-                0x6A,
-                vec![map(&[
-                    ("scheme", s("basic")),
-                    ("principal", s("neo4j")),
-                    ("credentials", s("pw")),
-                ])],
-            ))
             .success();
         client
     }

@@ -36,7 +36,7 @@ fn text(s: &str) -> PackValue {
 }
 
 impl BoltClient {
-    fn connect(addr: SocketAddr) -> anyhow::Result<BoltClient> {
+    fn connect(addr: SocketAddr, token: &str) -> anyhow::Result<BoltClient> {
         let mut stream = TcpStream::connect(addr)?;
         stream.set_nodelay(true)?;
         stream.write_all(&[
@@ -61,7 +61,10 @@ impl BoltClient {
         ));
         client.send(&message(
             0x6A,
-            vec![PackValue::Map(vec![("scheme".into(), text("none"))])],
+            vec![PackValue::Map(vec![
+                ("scheme".into(), text("bearer")),
+                ("credentials".into(), text(token)),
+            ])],
         ));
         client.flush()?;
         for _ in 0..2 {
@@ -192,6 +195,8 @@ pub fn run(data_dir: &Path, clients: &[usize], seconds: f64) -> anyhow::Result<(
     );
     anyhow::ensure!(!ids.is_empty(), "no patients in {}", data_dir.display());
     let workers = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
+    let (auth, token) = super::cypher::bench_auth()?;
+    let authorization = format!("Bearer {token}");
     let http = crate::http::spawn(
         crate::http::AppState {
             db: db.clone(),
@@ -200,6 +205,8 @@ pub fn run(data_dir: &Path, clients: &[usize], seconds: f64) -> anyhow::Result<(
             max_body_bytes: 1 << 20,
             policies: crate::security::PolicyBuilder::new(crate::security::PseudonymKey::random()),
             audit: std::sync::Arc::new(crate::audit::AuditLog::disabled()),
+            max_query_bytes: crate::settings::DEFAULT_MAX_QUERY_BYTES,
+            auth: auth.clone(),
         },
         "127.0.0.1:0".parse()?,
         workers,
@@ -208,6 +215,7 @@ pub fn run(data_dir: &Path, clients: &[usize], seconds: f64) -> anyhow::Result<(
         db.clone(),
         crate::bolt::BoltSettings {
             worker_threads: workers,
+            authenticator: auth.clone(),
             ..crate::bolt::BoltSettings::default()
         },
         "127.0.0.1:0".parse()?,
@@ -219,7 +227,7 @@ pub fn run(data_dir: &Path, clients: &[usize], seconds: f64) -> anyhow::Result<(
     );
     for &n in clients {
         let bolt_rate = per_second(n, seconds, &|_| {
-            let mut client = BoltClient::connect(bolt.addr)?;
+            let mut client = BoltClient::connect(bolt.addr, &token)?;
             let ids = ids.clone();
             Ok(Box::new(move |i| {
                 let found = client.lookup(&ids[i % ids.len()])?;
@@ -231,8 +239,9 @@ pub fn run(data_dir: &Path, clients: &[usize], seconds: f64) -> anyhow::Result<(
             let agent = ureq::AgentBuilder::new().build();
             let ids = ids.clone();
             let url = url.clone();
+            let authorization = authorization.clone();
             Ok(Box::new(move |i| {
-                super::cypher::http_lookup(&agent, &url, QUERY, &ids[i % ids.len()])
+                super::cypher::http_lookup(&agent, &url, &authorization, QUERY, &ids[i % ids.len()])
             }))
         })?;
         println!(

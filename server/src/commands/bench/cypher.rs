@@ -204,9 +204,27 @@ fn string_of(v: &CypherValue) -> String {
 
 /// One `POST` of `query` with `$id` to the Query API at `url`; the answer
 /// must be a success (202), and is read whole.
+/// The servers of the benchmarks check tokens as `serve` does (with a
+/// random HS256 secret and no rate limit, which would cap the figures):
+/// the configuration and an admin token.
+pub(super) fn bench_auth() -> anyhow::Result<(std::sync::Arc<crate::auth::AuthConfig>, String)> {
+    use crate::auth::jwt::{random_secret, sign_hs256, Claims};
+    use crate::auth::{AuthConfig, Principal, RateLimiter, Role, TokenVerifier};
+    let secret = random_secret();
+    let verifier = TokenVerifier::new(Some(&secret), None)?;
+    let auth = AuthConfig::new(verifier, None, RateLimiter::disabled())?;
+    let admin = Principal::new("bench", Role::Admin, Vec::new(), None)?;
+    let token = sign_hs256(
+        &secret,
+        &Claims::for_principal(&admin, std::time::Duration::from_secs(3600)),
+    )?;
+    Ok((std::sync::Arc::new(auth), token))
+}
+
 pub(super) fn http_lookup(
     agent: &ureq::Agent,
     url: &str,
+    authorization: &str,
     query: &str,
     id: &str,
 ) -> anyhow::Result<()> {
@@ -214,6 +232,7 @@ pub(super) fn http_lookup(
     let response = agent
         .post(url)
         .set("Content-Type", "application/json")
+        .set("Authorization", authorization)
         .send_string(&body.to_string())
         .map_err(|e| anyhow::anyhow!("POST {url}: {e}"))?;
     anyhow::ensure!(
@@ -246,6 +265,8 @@ fn http_throughput(
     clients: usize,
     seconds: f64,
 ) -> anyhow::Result<()> {
+    let (auth, token) = bench_auth()?;
+    let authorization = format!("Bearer {token}");
     let state = crate::http::AppState {
         db: db.clone(),
         data_dir: None,
@@ -253,6 +274,8 @@ fn http_throughput(
         max_body_bytes: 1 << 20,
         policies: crate::security::PolicyBuilder::new(crate::security::PseudonymKey::random()),
         audit: std::sync::Arc::new(crate::audit::AuditLog::disabled()),
+        max_query_bytes: crate::settings::DEFAULT_MAX_QUERY_BYTES,
+        auth,
     };
     let workers = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
     let server = crate::http::spawn(state, "127.0.0.1:0".parse()?, workers)?;
@@ -263,7 +286,7 @@ fn http_throughput(
     let query = "MATCH (p:Patient {id: $id}) RETURN p.name AS name";
     let http = throughput(clients, seconds, &|t, n| {
         let id = &ids[(t * 7919 + n) % ids.len()];
-        http_lookup(&agents[t], &url, query, id)
+        http_lookup(&agents[t], &url, &authorization, query, id)
     })?;
     server.stop();
     let engine = throughput(clients, seconds, &|t, n| {

@@ -5,16 +5,19 @@ use std::time::Duration;
 use serde_json::{json, Value as Json};
 
 use super::RunError;
+use crate::auth::Secret;
 
 /// Sends statements to `POST {url}/db/neo4j/query/v2`.
 pub struct Client {
     endpoint: String,
     agent: ureq::Agent,
+    authorization: Option<String>,
 }
 
 impl Client {
-    /// A client for the server at `url` (e.g. `http://127.0.0.1:7474`).
-    pub fn new(url: &str) -> Client {
+    /// A client for the server at `url` (e.g. `http://127.0.0.1:7474`),
+    /// sending `token` as a bearer token.
+    pub fn new(url: &str, token: Option<Secret>) -> Client {
         let base = url.trim_end_matches('/');
         let base = if base.contains("://") {
             base.to_owned()
@@ -26,6 +29,7 @@ impl Client {
             agent: ureq::AgentBuilder::new()
                 .timeout_connect(Duration::from_secs(10))
                 .build(),
+            authorization: token.map(|t| format!("Bearer {}", t.expose())),
         }
     }
 
@@ -38,12 +42,15 @@ impl Client {
     /// first error.
     pub fn query(&self, statement: &str, params: &Json) -> Result<Json, RunError> {
         let request = json!({"statement": statement, "parameters": params});
-        let response = self
+        let mut call = self
             .agent
             .post(&self.endpoint)
             .set("Content-Type", "application/json")
-            .set("Accept", "application/json")
-            .send_string(&request.to_string());
+            .set("Accept", "application/json");
+        if let Some(authorization) = &self.authorization {
+            call = call.set("Authorization", authorization);
+        }
+        let response = call.send_string(&request.to_string());
         let (status, response) = match response {
             Ok(r) => (r.status(), r),
             Err(ureq::Error::Status(code, r)) => (code, r),
@@ -89,11 +96,11 @@ mod tests {
     #[test]
     fn endpoints_are_built_from_base_urls() {
         assert_eq!(
-            Client::new("http://127.0.0.1:7474/").endpoint(),
+            Client::new("http://127.0.0.1:7474/", None).endpoint(),
             "http://127.0.0.1:7474/db/neo4j/query/v2"
         );
         assert_eq!(
-            Client::new("localhost:7474").endpoint(),
+            Client::new("localhost:7474", None).endpoint(),
             "http://localhost:7474/db/neo4j/query/v2"
         );
     }
@@ -104,7 +111,7 @@ mod tests {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
         let port = listener.local_addr().expect("addr").port();
         drop(listener);
-        let client = Client::new(&format!("http://127.0.0.1:{port}"));
+        let client = Client::new(&format!("http://127.0.0.1:{port}"), None);
         let err = client.query("RETURN 1", &json!({})).expect_err("refused");
         assert!(
             matches!(&err, RunError::Connection(m) if m.contains("cannot reach the server")),

@@ -44,8 +44,13 @@ pub enum Target {
         /// fsync each commit.
         sync_commits: bool,
     },
-    /// On a running server: its base URL, e.g. `http://127.0.0.1:7474`.
-    Remote(String),
+    /// On a running server.
+    Remote {
+        /// Its base URL, e.g. `http://127.0.0.1:7474`.
+        url: String,
+        /// The bearer token to send.
+        token: Option<crate::auth::Secret>,
+    },
 }
 
 /// The arguments of `caregraph cypher`.
@@ -169,7 +174,9 @@ impl Session {
                 db: open_local(data_dir, *sync_commits)?,
                 timeout: *timeout,
             },
-            Target::Remote(url) => Backend::Remote(client::Client::new(url)),
+            Target::Remote { url, token } => {
+                Backend::Remote(client::Client::new(url, token.clone()))
+            }
         };
         Ok(Session {
             backend,
