@@ -15,7 +15,7 @@ use parking_lot::{Condvar, Mutex};
 
 use super::error::AuditError;
 use super::read::{read_at, read_head, sync_dir, write_head, Head};
-use super::record::{bounded_operation, encode_event, now, sha256_hex, AuditEvent, GENESIS};
+use super::record::{bounded_operation, now, sha256_hex, AuditEvent, Prepared, GENESIS};
 use super::verify::check_line;
 use super::{AUDIT_DIR, LOCK_FILE, LOG_FILE};
 
@@ -182,6 +182,7 @@ impl AuditLog {
             return Ok(());
         };
         bounded_operation(&mut event.operation);
+        let prepared = Prepared::new(&event)?;
         let mut guard = shared.tail.lock();
         let tail = &mut *guard;
         if let Some(reason) = &tail.poisoned {
@@ -193,7 +194,7 @@ impl AuditLog {
         let seq = tail.seq + 1;
         let time = now();
         tail.buf.clear();
-        encode_event(&mut tail.buf, seq, &time, &event, &tail.hash)?;
+        prepared.line(&mut tail.buf, seq, &time, &tail.hash)?;
         let line_hash = sha256_hex(&tail.buf);
         tail.buf.push(b'\n');
         if let Err(e) = tail.file.write_all(&tail.buf) {

@@ -195,41 +195,95 @@ impl Record {
     }
 }
 
-/// Appends the line of a new record (without newline) to `out`; returns
-/// the record's body hash.
-pub(crate) fn encode_event(
-    out: &mut Vec<u8>,
-    seq: u64,
-    time: &str,
-    event: &AuditEvent,
-    prev: &str,
-) -> Result<String, serde_json::Error> {
-    encode_line(
-        out,
-        &Body {
-            seq,
-            time,
+/// The fields of a record its event decides (`sub` to `outcome`), encoded
+/// ahead, outside the log's lock.
+#[derive(Serialize)]
+struct Middle<'a> {
+    sub: &'a str,
+    role: &'a str,
+    door: Door,
+    operation: &'a str,
+    patients: &'a [String],
+    outcome: &'a Outcome,
+}
+
+/// An event encoded up to the fields the log adds (sequence number, time,
+/// chain).
+pub(crate) struct Prepared {
+    /// `"sub":…,"outcome":"…"`: the middle of the body, without braces.
+    middle: Vec<u8>,
+}
+
+impl Prepared {
+    /// Encodes `event`'s fields.
+    pub(crate) fn new(event: &AuditEvent) -> Result<Prepared, serde_json::Error> {
+        let mut middle = serde_json::to_vec(&Middle {
             sub: &event.subject,
             role: &event.role,
             door: event.door,
             operation: &event.operation,
             patients: &event.patient_ids,
             outcome: &event.outcome,
-            prev,
-        },
-    )
+        })?;
+        // `{…}` → `…`
+        middle.pop();
+        middle.remove(0);
+        Ok(Prepared { middle })
+    }
+
+    /// Appends the record's line (without newline) to `out`: byte for byte
+    /// what [`Record::encode`] writes for the same fields. Returns the
+    /// body hash.
+    pub(crate) fn line(
+        &self,
+        out: &mut Vec<u8>,
+        seq: u64,
+        time: &str,
+        prev: &str,
+    ) -> Result<String, serde_json::Error> {
+        let start = out.len();
+        out.extend_from_slice(b"{\"seq\":");
+        out.extend_from_slice(seq.to_string().as_bytes());
+        out.extend_from_slice(b",\"time\":");
+        serde_json::to_writer(&mut *out, time)?;
+        out.push(b',');
+        out.extend_from_slice(&self.middle);
+        out.extend_from_slice(b",\"prev\":");
+        serde_json::to_writer(&mut *out, prev)?;
+        out.push(b'}');
+        Ok(seal(out, start))
+    }
+}
+
+/// Appends the line of a new record (without newline) to `out`; returns
+/// the record's body hash.
+#[cfg(test)]
+fn encode_event(
+    out: &mut Vec<u8>,
+    seq: u64,
+    time: &str,
+    event: &AuditEvent,
+    prev: &str,
+) -> Result<String, serde_json::Error> {
+    Prepared::new(event)?.line(out, seq, time, prev)
 }
 
 fn encode_line(out: &mut Vec<u8>, body: &Body<'_>) -> Result<String, serde_json::Error> {
     let start = out.len();
     serde_json::to_writer(&mut *out, body)?;
+    Ok(seal(out, start))
+}
+
+/// Hashes the body at `out[start..]` and replaces its closing brace with
+/// the `hash` field.
+fn seal(out: &mut Vec<u8>, start: usize) -> String {
     let hash = sha256_hex(&out[start..]);
     // The body is a JSON object: replace its closing brace with the hash.
     out.pop();
     out.extend_from_slice(b",\"hash\":\"");
     out.extend_from_slice(hash.as_bytes());
     out.extend_from_slice(b"\"}");
-    Ok(hash)
+    hash
 }
 
 /// Cuts `operation` to [`MAX_OPERATION_BYTES`] at a character boundary,
@@ -297,6 +351,27 @@ mod tests {
         let text = String::from_utf8(line).expect("utf-8");
         assert!(text.starts_with(r#"{"seq":7,"time":"2024-01-02T03:04:05.678Z","sub":"ann","role":"clinician","door":"cypherhttp","#));
         assert!(text.contains(r#""outcome":"error:Neo.ClientError.Statement.SyntaxError""#));
+    }
+
+    #[test]
+    fn prepared_lines_match_the_record_encoding_for_any_text() {
+        for text in [
+            "a \"quoted\" \\ path",
+            "line\nbreak\ttab\u{1}\u{7f}",
+            "ünïcødé ✓ 🙂",
+            "",
+        ] {
+            let mut e = event();
+            e.operation = text.into();
+            e.subject = text.into();
+            e.patient_ids = vec![text.into(), String::new()];
+            let mut line = Vec::new();
+            let hash = encode_event(&mut line, u64::MAX, "2024-01-02T03:04:05.678Z", &e, GENESIS)
+                .expect("encodes");
+            let record: Record = serde_json::from_slice(&line).expect("parses");
+            assert_eq!(record.operation, text);
+            assert_eq!(record.encode().expect("encodes"), (line, hash));
+        }
     }
 
     #[test]

@@ -11,7 +11,7 @@ use crate::audit::{self, AuditEvent, AuditLog, Door, Outcome};
 
 /// Runs the benchmark with `appends` records per case.
 pub fn run(appends: usize, threads: &[usize], work_dir: &Path) -> anyhow::Result<()> {
-    println!("audit benchmark: {appends} appends per case, a typical record (~350 bytes)");
+    println!("audit benchmark: {appends} appends per case, a typical record (a Cypher query and one patient id)");
     for &n in threads {
         let n = n.max(1);
         let dir = work_dir.join(format!("audit-{n}"));
@@ -60,12 +60,13 @@ pub fn run(appends: usize, threads: &[usize], work_dir: &Path) -> anyhow::Result
         );
         let bytes = std::fs::metadata(audit::audit_dir(&dir).join(audit::LOG_FILE))?.len();
         println!(
-            "{n} thread(s): {total} appends in {:.2} s = {:.0} appends/s; latency median {:.1} µs, p99 {:.1} µs; log {:.1} MB; verify {:.2} s ({:.0} records/s)",
+            "{n} thread(s): {total} appends in {:.2} s = {:.0} appends/s; latency median {:.1} µs, p99 {:.1} µs; log {:.1} MB ({} bytes/record); verify {:.2} s ({:.0} records/s)",
             elapsed.as_secs_f64(),
             total as f64 / elapsed.as_secs_f64(),
             micros(percentile(latencies.clone(), 0.5)),
             micros(percentile(latencies, 0.99)),
             bytes as f64 / 1e6,
+            bytes / total.max(1) as u64,
             verify_time.as_secs_f64(),
             total as f64 / verify_time.as_secs_f64().max(1e-9),
         );
