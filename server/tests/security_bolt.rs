@@ -26,7 +26,10 @@ const UNAUTHORIZED: &str = "Neo.ClientError.Security.Unauthorized";
 fn start(rate_limit: u32, max_query_bytes: usize) -> (RunningBolt, tempfile::TempDir) {
     let dir = tempfile::tempdir().expect("tempdir");
     let users_file = dir.path().join("users.toml");
-    for (name, role, orgs) in [("ann", Role::Admin, vec![]), ("cy", Role::Clinician, vec!["org-1".to_owned()])] {
+    for (name, role, orgs) in [
+        ("ann", Role::Admin, vec![]),
+        ("cy", Role::Clinician, vec!["org-1".to_owned()]),
+    ] {
         add_user(
             &users_file,
             UserEntry {
@@ -90,7 +93,10 @@ fn bad_tokens_and_wrong_passwords_are_refused_and_disconnected() {
         };
         let (response, closed) = logon(&server, &auth);
         assert_eq!(response.failure_code(), UNAUTHORIZED, "{}", bad.what);
-        let message = response.get("message").and_then(PackValue::as_str).unwrap_or("");
+        let message = response
+            .get("message")
+            .and_then(PackValue::as_str)
+            .unwrap_or("");
         assert!(message.contains(bad.says), "{}: {message}", bad.what);
         assert!(closed, "{}: the connection stays open", bad.what);
     }
@@ -98,7 +104,10 @@ fn bad_tokens_and_wrong_passwords_are_refused_and_disconnected() {
         ("wrong password", basic("ann", "guess")),
         ("unknown user", basic("zed", "zed-password")),
         ("scheme none", vec![("scheme", s("none"))]),
-        ("kerberos", vec![("scheme", s("kerberos")), ("credentials", s("ticket"))]),
+        (
+            "kerberos",
+            vec![("scheme", s("kerberos")), ("credentials", s("ticket"))],
+        ),
     ] {
         let (response, closed) = logon(&server, &auth);
         assert_eq!(response.failure_code(), UNAUTHORIZED, "{what}");
@@ -163,7 +172,10 @@ fn the_rate_limit_and_the_query_size_limit_fail_queries() {
     let long = format!("RETURN '{}' AS x", "a".repeat(100));
     let refused = client.run(&long, map(&[]), map(&[]));
     assert_eq!(refused.failure_code(), "Neo.ClientError.Request.Invalid");
-    let message = refused.get("message").and_then(PackValue::as_str).unwrap_or("");
+    let message = refused
+        .get("message")
+        .and_then(PackValue::as_str)
+        .unwrap_or("");
     assert!(message.contains("limit of 64 bytes"), "{message}");
     client.request(&msg(0x0F, vec![])).success();
     assert_eq!(

@@ -1,6 +1,6 @@
 //! Authentication over HTTP, on an in-process server with the enforcing
 //! configuration `serve --jwt-secret` runs: every route but `/health` (and
-//! the GraphiQL page) refuses missing and bad tokens with `401`,
+//! the `GraphiQL` page) refuses missing and bad tokens with `401`,
 //! `WWW-Authenticate: Bearer` and a JSON error in the route's shape; good
 //! tokens reach the handlers; GraphQL subscriptions take the token in the
 //! upgrade or in `connection_init`; the rate limit answers `429` with
@@ -66,9 +66,7 @@ fn send(
     let response = if method == "GET" {
         request.call()
     } else {
-        request
-            .set("Content-Type", content_type)
-            .send_string(body)
+        request.set("Content-Type", content_type).send_string(body)
     };
     let response = match response {
         Ok(r) | Err(ureq::Error::Status(_, r)) => r,
@@ -138,7 +136,14 @@ fn every_route_but_health_refuses_missing_and_bad_tokens() {
     let server = start(0, 1 << 20, 1 << 20);
     for bad in bad_tokens() {
         for (method, path, content_type, body) in ROUTES {
-            let answer = send(&server, method, path, bad.token.as_deref(), content_type, body);
+            let answer = send(
+                &server,
+                method,
+                path,
+                bad.token.as_deref(),
+                content_type,
+                body,
+            );
             let case = format!("{} on {method} {path}", bad.what);
             assert_eq!(answer.status, 401, "{case}: {}", answer.body);
             let challenge = answer.www_authenticate.clone().unwrap_or_default();
@@ -152,12 +157,18 @@ fn every_route_but_health_refuses_missing_and_bad_tokens() {
             let message = error_message(path, &answer.json());
             assert!(message.contains(bad.says), "{case}: {message}");
             if let Some(token) = &bad.token {
-                assert!(!answer.body.contains(token.as_str()), "{case}: the token is echoed");
+                assert!(
+                    !answer.body.contains(token.as_str()),
+                    "{case}: the token is echoed"
+                );
             }
         }
         // /health stays open, whatever is sent.
         let health = send(&server, "GET", "/health", bad.token.as_deref(), "", "");
-        assert_eq!((health.status, health.json()), (200, json!({"status": "ok"})));
+        assert_eq!(
+            (health.status, health.json()),
+            (200, json!({"status": "ok"}))
+        );
     }
     // A header that is not a bearer token.
     let basic = ureq::get(&format!("http://{}/metrics", server.addr))
@@ -253,7 +264,7 @@ type Socket = tungstenite::WebSocket<tungstenite::stream::MaybeTlsStream<std::ne
 fn websocket(
     server: &RunningServer,
     authorization: Option<&str>,
-) -> Result<Socket, tungstenite::Error> {
+) -> Result<Socket, Box<tungstenite::Error>> {
     let mut request = tungstenite::client::IntoClientRequest::into_client_request(format!(
         "ws://{}/graphql",
         server.addr
@@ -267,7 +278,7 @@ fn websocket(
     if let Some(authorization) = authorization {
         headers.insert("Authorization", authorization.parse().expect("header"));
     }
-    let (socket, _) = tungstenite::connect(request)?;
+    let (socket, _) = tungstenite::connect(request).map_err(Box::new)?;
     if let tungstenite::stream::MaybeTlsStream::Plain(stream) = socket.get_ref() {
         stream
             .set_read_timeout(Some(Duration::from_secs(20)))
@@ -302,11 +313,17 @@ fn graphql_subscriptions_take_the_token_in_the_upgrade_or_the_init_payload() {
     // In the connection_init payload.
     let mut socket = websocket(&server, None).expect("upgrade without a header");
     let ack = init(&mut socket, &json!({"Authorization": bearer(&admin)}));
-    assert_eq!(ack.map(|a| a["type"].clone()), Some(json!("connection_ack")));
+    assert_eq!(
+        ack.map(|a| a["type"].clone()),
+        Some(json!("connection_ack"))
+    );
     // In the upgrade's header.
     let mut socket = websocket(&server, Some(&bearer(&admin))).expect("upgrade");
     let ack = init(&mut socket, &json!({}));
-    assert_eq!(ack.map(|a| a["type"].clone()), Some(json!("connection_ack")));
+    assert_eq!(
+        ack.map(|a| a["type"].clone()),
+        Some(json!("connection_ack"))
+    );
     // No token, or a bad one, in the payload: no ack, the connection ends.
     for payload in [
         json!({}),
@@ -316,12 +333,15 @@ fn graphql_subscriptions_take_the_token_in_the_upgrade_or_the_init_payload() {
         let mut socket = websocket(&server, None).expect("upgrade");
         let answer = init(&mut socket, &payload);
         assert!(
-            answer.is_none() || answer.as_ref().is_some_and(|a| a["type"] != "connection_ack"),
+            answer.is_none()
+                || answer
+                    .as_ref()
+                    .is_some_and(|a| a["type"] != "connection_ack"),
             "{payload}: {answer:?}"
         );
     }
     // A bad token in the upgrade's header: 401 before any websocket.
-    match websocket(&server, Some("Bearer not-a-jwt")) {
+    match websocket(&server, Some("Bearer not-a-jwt")).map_err(|e| *e) {
         Err(tungstenite::Error::Http(response)) => assert_eq!(response.status(), 401),
         Err(other) => panic!("expected a 401, got {other}"),
         Ok(_) => panic!("expected a 401, got a websocket"),

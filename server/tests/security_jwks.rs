@@ -27,8 +27,7 @@ struct RsaKey {
 }
 
 fn rsa_key(kid: &str) -> RsaKey {
-    let private =
-        rsa::RsaPrivateKey::new(&mut rand::thread_rng(), 2048).expect("an RSA key");
+    let private = rsa::RsaPrivateKey::new(&mut rand::thread_rng(), 2048).expect("an RSA key");
     let public = private.to_public_key();
     RsaKey {
         private_pem: private
@@ -54,7 +53,11 @@ struct EcKey {
 fn ec_key(kid: &str) -> EcKey {
     let pair = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).expect("an EC key");
     let point = pair.public_key_raw();
-    assert_eq!((point.len(), point[0]), (65, 4), "an uncompressed P-256 point");
+    assert_eq!(
+        (point.len(), point[0]),
+        (65, 4),
+        "an uncompressed P-256 point"
+    );
     EcKey {
         private_pem: pair.serialize_pem(),
         jwk: json!({
@@ -171,11 +174,7 @@ fn rs256_and_es256_tokens_are_checked_against_the_jwks_keys() {
             signed(Algorithm::RS384, Some("rsa-1"), &rsa_signer, &admin),
             "`RS384`",
         ),
-        (
-            "alg none",
-            auth_support::unsigned(&admin),
-            "`none`",
-        ),
+        ("alg none", auth_support::unsigned(&admin), "`none`"),
     ];
     for (what, token, says) in refused {
         let (status, body) = metrics(&server, &token);
