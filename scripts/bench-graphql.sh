@@ -18,7 +18,13 @@ work=$(mktemp -d)
 # data directory on the way out).
 trap 'kill -INT $server 2>/dev/null || true; wait $server 2>/dev/null || true; rm -rf "$work"' EXIT
 
-"$bin" serve --data-dir "$data_dir" --http 127.0.0.1:$port --graphql-cache "${GRAPHQL_CACHE:-10000}" >"$work/server.log" 2>&1 &
+# Requests carry an admin token signed with a secret made for this run; no
+# rate limit (it would cap the figures).
+export CAREGRAPH_JWT_SECRET
+CAREGRAPH_JWT_SECRET=$(head -c 32 /dev/urandom | base64)
+token=$("$bin" token --role admin --sub bench)
+auth="Authorization: Bearer $token"
+"$bin" serve --data-dir "$data_dir" --http 127.0.0.1:$port --graphql-cache "${GRAPHQL_CACHE:-10000}" --rate-limit 0 >"$work/server.log" 2>&1 &
 server=$!
 for _ in $(seq 1 600); do
   curl -sf "http://127.0.0.1:$port/health" >/dev/null 2>&1 && break
@@ -29,7 +35,7 @@ for _ in $(seq 1 600); do
 done
 
 # 1,000 patient ids, picked at random by each request of (a).
-curl -s -XPOST -H 'Content-Type: application/json' "http://127.0.0.1:$port/db/neo4j/query/v2" \
+curl -s -XPOST -H "$auth" -H 'Content-Type: application/json' "http://127.0.0.1:$port/db/neo4j/query/v2" \
   -d '{"statement": "MATCH (p:Patient) RETURN p.id SKIP 1000 LIMIT 1000"}' |
   python3 -c 'import json,sys; ids=[r[0] for r in json.load(sys.stdin)["data"]["values"]]; print("ids = {" + ",".join(json.dumps(i) for i in ids) + "}")' >"$work/ids.lua"
 
@@ -40,6 +46,7 @@ body_lua() { # name, query, with-id (1: pick a patient id per request)
 dofile("$work/ids.lua")
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer $token"
 local head = [[{"query": $json, "variables": {]]
 request = function()
   local vars = ""
@@ -68,7 +75,7 @@ for q in 'query($id: ID!) { patient(id: $id) { name city { name } conditions(fir
          '{ patients(first: 20) { edges { node { id name prescriptions(first: 10) { totalCount edges { node { authoredOn medication { display } } } } } } } }' \
          '{ payers(first: 20) { edges { node { name claimsAggregate { count total { sum avg } } } } } }'; do
   body=$(python3 -c 'import json,sys; print(json.dumps({"query": sys.argv[1], "variables": {"id": sys.argv[2]}}))' "$q" "$id")
-  answer=$(curl -s -XPOST -H 'Content-Type: application/json' "http://127.0.0.1:$port/graphql" -d "$body")
+  answer=$(curl -s -XPOST -H "$auth" -H 'Content-Type: application/json' "http://127.0.0.1:$port/graphql" -d "$body")
   if grep -q '"errors"' <<<"$answer"; then echo "query failed: $answer" >&2; exit 1; fi
   echo "checked: ${answer:0:120}..." >&2
 done

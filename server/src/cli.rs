@@ -79,6 +79,32 @@ enum Command {
         #[arg(long, env = "CAREGRAPH_MAX_QUERY_BYTES", value_name = "BYTES")]
         max_query_bytes: Option<usize>,
     },
+    /// Print an HS256 bearer token signed with the server's secret.
+    Token {
+        /// The server's HS256 secret.
+        #[arg(
+            long,
+            env = "CAREGRAPH_JWT_SECRET",
+            hide_env_values = true,
+            value_name = "SECRET"
+        )]
+        jwt_secret: Secret,
+        /// admin, clinician, analyst or service.
+        #[arg(long)]
+        role: crate::auth::Role,
+        /// Subject (default: the role's name).
+        #[arg(long)]
+        sub: Option<String>,
+        /// An Organization id (clinicians; repeatable).
+        #[arg(long = "org", value_name = "ID")]
+        orgs: Vec<String>,
+        /// The role a service token acts with: admin, clinician or analyst.
+        #[arg(long)]
+        scope: Option<String>,
+        /// Hours the token is valid.
+        #[arg(long, default_value_t = 24)]
+        valid_hours: u64,
+    },
     /// Manage the users file of Bolt's basic authentication.
     User {
         #[command(subcommand)]
@@ -92,13 +118,8 @@ enum Command {
         /// Send the files to a running server instead (its POST /fhir).
         #[arg(long)]
         url: Option<String>,
-        /// Bearer token for --url.
-        #[arg(
-            long,
-            env = "CAREGRAPH_TOKEN",
-            hide_env_values = true,
-            requires = "url"
-        )]
+        /// Bearer token for --url (ignored on a data directory).
+        #[arg(long, env = "CAREGRAPH_TOKEN", hide_env_values = true)]
         token: Option<Secret>,
         /// Records per transaction.
         #[arg(long, default_value_t = 5000)]
@@ -145,13 +166,8 @@ enum Command {
         /// Send the queries to a running server instead (its Query API).
         #[arg(long)]
         url: Option<String>,
-        /// Bearer token for --url.
-        #[arg(
-            long,
-            env = "CAREGRAPH_TOKEN",
-            hide_env_values = true,
-            requires = "url"
-        )]
+        /// Bearer token for --url (ignored on a data directory).
+        #[arg(long, env = "CAREGRAPH_TOKEN", hide_env_values = true)]
         token: Option<Secret>,
         /// Run this query, print the result and exit.
         #[arg(short = 'e', long = "execute", value_name = "QUERY")]
@@ -329,6 +345,25 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 query_timeout: file.query_timeout(query_timeout),
                 graphql_cache,
             })?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Token {
+            jwt_secret,
+            role,
+            sub,
+            orgs,
+            scope,
+            valid_hours,
+        } => {
+            let token = commands::token::make(&commands::token::TokenArgs {
+                secret: jwt_secret,
+                sub: sub.unwrap_or_else(|| role.to_string()),
+                role,
+                orgs,
+                scope,
+                valid_for: std::time::Duration::from_secs(valid_hours.saturating_mul(3600)),
+            })?;
+            println!("{token}");
             Ok(ExitCode::SUCCESS)
         }
         Command::User { which } => match which {

@@ -278,7 +278,13 @@ fn cypher_runs_on_a_data_directory_and_against_a_server_alike() {
         "{}",
         text(&refused.stderr)
     );
-    let token = auth_support::admin_token();
+    // `caregraph token` signs one with the server's secret.
+    let minted = caregraph(cwd)
+        .args(["token", "--role", "admin", "--sub", "cli-test"])
+        .env("CAREGRAPH_JWT_SECRET", auth_support::SECRET)
+        .output()
+        .expect("run caregraph token");
+    let token = ok(&minted).trim().to_owned();
     let remote = ["--url", url.as_str(), "--token", token.as_str()];
     check_reads(cwd, &remote);
     // CAREGRAPH_TOKEN does the same as --token.

@@ -10,6 +10,7 @@ pub mod rebuild;
 pub mod recommend;
 pub mod serve;
 pub mod stats;
+pub mod token;
 pub mod user;
 
 use std::path::Path;

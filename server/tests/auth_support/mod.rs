@@ -73,9 +73,18 @@ pub fn unsigned(claims: &Json) -> String {
     )
 }
 
-/// Tokens the server must refuse, by what is wrong with them (`None`: no
-/// token at all).
-pub fn bad_tokens() -> Vec<(&'static str, Option<String>)> {
+/// A token the server must refuse.
+pub struct BadToken {
+    /// What is wrong with it.
+    pub what: &'static str,
+    /// The token (`None`: no token at all).
+    pub token: Option<String>,
+    /// A fragment of the refusal's message.
+    pub says: &'static str,
+}
+
+/// Tokens the server must refuse, each with what its refusal says.
+pub fn bad_tokens() -> Vec<BadToken> {
     let mut expired = claims("ann", "admin");
     expired["exp"] = json!(now() - 3600);
     let mut early = claims("ann", "admin");
@@ -84,25 +93,44 @@ pub fn bad_tokens() -> Vec<(&'static str, Option<String>)> {
     elsewhere["aud"] = json!("another-service");
     let mut no_exp = claims("ann", "admin");
     no_exp.as_object_mut().expect("object").remove("exp");
+    let bad = |what, token: String, says| BadToken {
+        what,
+        token: Some(token),
+        says,
+    };
     vec![
-        ("no token", None),
-        ("not a JWT", Some("not-a-jwt".to_owned())),
-        (
+        BadToken {
+            what: "no token",
+            token: None,
+            says: "authentication required",
+        },
+        bad("not a JWT", "not-a-jwt".to_owned(), "malformed"),
+        bad(
             "bad signature",
-            Some(sign_with(
+            sign_with(
                 "another-secret-that-is-long-enough-0123456789",
                 &claims("ann", "admin"),
-            )),
+            ),
+            "signature is invalid",
         ),
-        ("expired", Some(sign(&expired))),
-        ("not yet valid", Some(sign(&early))),
-        ("wrong audience", Some(sign(&elsewhere))),
-        ("no expiry", Some(sign(&no_exp))),
-        ("alg none", Some(unsigned(&claims("ann", "admin")))),
-        ("unknown role", Some(sign(&claims("ann", "superuser")))),
-        (
+        bad("expired", sign(&expired), "expired"),
+        bad("not yet valid", sign(&early), "not valid yet"),
+        bad("wrong audience", sign(&elsewhere), "audience"),
+        bad("no expiry", sign(&no_exp), "`exp`"),
+        bad(
+            "alg none",
+            unsigned(&claims("ann", "admin")),
+            "algorithm `none`",
+        ),
+        bad(
+            "unknown role",
+            sign(&claims("ann", "superuser")),
+            "unknown role `superuser`",
+        ),
+        bad(
             "clinician without orgs",
-            Some(sign(&claims("cy", "clinician"))),
+            sign(&claims("cy", "clinician")),
+            "orgs",
         ),
     ]
 }
