@@ -65,6 +65,11 @@ pub struct BoltSettings {
     pub tls: Option<Arc<rustls::ServerConfig>>,
     /// Threads of the server's runtime (queries run on its blocking pool).
     pub worker_threads: usize,
+    /// The access policies of callers (share the HTTP server's, so both
+    /// show analysts the same pseudonyms).
+    pub policies: crate::security::PolicyBuilder,
+    /// Where patient reads are recorded.
+    pub audit: Arc<crate::audit::AuditLog>,
 }
 
 impl Default for BoltSettings {
@@ -77,6 +82,8 @@ impl Default for BoltSettings {
             rate_limiter: Arc::new(RateLimiter::disabled()),
             tls: None,
             worker_threads: 2,
+            policies: crate::security::PolicyBuilder::new(crate::security::PseudonymKey::random()),
+            audit: Arc::new(crate::audit::AuditLog::disabled()),
         }
     }
 }

@@ -31,7 +31,9 @@ use super::results::{OpenResult, DATABASE};
 use super::txn::{Transaction, TxError};
 use super::values::{params_from_pack, Dialect};
 use super::Shared;
+use crate::audit::{AuditEvent, Door, Outcome};
 use crate::auth::Principal;
+use crate::security::{Caller, RequestAccess};
 use crate::http::query::DATABASE_NAMES;
 
 /// What `HELLO` answers as the server's agent: drivers expect a Neo4j
@@ -514,13 +516,68 @@ impl Session {
         Ok(vec![entry("rt", table)])
     }
 
-    fn query_options(&self, read_only: bool, timeout: Option<Duration>) -> QueryOptions {
-        QueryOptions {
-            read_only,
-            timeout,
-            cancel: Some(self.interrupt.watch()),
-            ..QueryOptions::default()
+    /// A request of the logged-in principal (a session that is not logged
+    /// in never gets here; it would see no patient).
+    fn request_access(&self) -> Arc<RequestAccess> {
+        let caller = self.principal.as_ref().map_or_else(Caller::nobody, Caller::of);
+        RequestAccess::new(caller, self.shared.settings.policies.clone())
+    }
+
+    fn query_options(
+        &self,
+        access: &RequestAccess,
+        read_only: bool,
+        timeout: Option<Duration>,
+    ) -> QueryOptions {
+        access.options(
+            QueryOptions {
+                read_only,
+                timeout,
+                cancel: Some(self.interrupt.watch()),
+                ..QueryOptions::default()
+            },
+            &self.shared.db.snapshot(),
+        )
+    }
+
+    /// Records a statement that read patients (or was refused) in the
+    /// audit log; when the log cannot take it, the statement fails.
+    fn audit(
+        &self,
+        access: &RequestAccess,
+        query: &str,
+        result: Result<&cypher::QueryOutput, &'static str>,
+    ) -> Result<(), Failure> {
+        let outcome = match result {
+            Ok(output) => {
+                access.note_output(output);
+                Outcome::Ok
+            }
+            Err(code) if code.starts_with("Neo.ClientError.Security") => Outcome::Refused,
+            Err(code) => Outcome::Error(code.to_owned()),
+        };
+        let patient_ids = access.touched();
+        if patient_ids.is_empty() && outcome != Outcome::Refused {
+            return Ok(());
         }
+        self.shared
+            .settings
+            .audit
+            .append(AuditEvent {
+                subject: access.caller.subject.clone(),
+                role: access.caller.clearance.role_name().to_owned(),
+                door: Door::Bolt,
+                operation: query.to_owned(),
+                patient_ids,
+                outcome,
+            })
+            .map_err(|e| {
+                tracing::error!(error = %e, "the audit log refused a record; the statement fails");
+                Failure::new(
+                    UNKNOWN_ERROR,
+                    "the audit log cannot record this statement, so it is not answered",
+                )
+            })
     }
 
     async fn run_autocommit(
@@ -535,16 +592,24 @@ impl Session {
         let params = params_from_pack(parameters, self.dialect.utc_date_times)
             .map_err(|e| Failure::new(REQUEST_INVALID, e.to_string()))?;
         let timeout = tx_timeout(extra)?.or(self.shared.settings.query_timeout);
-        let options = self.query_options(read_mode(extra), timeout);
+        let access = self.request_access();
+        let options = self.query_options(&access, read_mode(extra), timeout);
         let db = self.shared.db.clone();
         let started = Instant::now();
+        let text = query.clone();
         let work =
             tokio::task::spawn_blocking(move || cypher::execute(&db, &query, &params, &options));
         let result = work.await;
         self.interrupt.unwatch();
         let output = match result {
-            Ok(Ok(output)) => output,
-            Ok(Err(e)) => return Err(Failure::new(e.status_code(), e.to_string())),
+            Ok(Ok(output)) => {
+                self.audit(&access, &text, Ok(&output))?;
+                output
+            }
+            Ok(Err(e)) => {
+                self.audit(&access, &text, Err(e.status_code()))?;
+                return Err(Failure::new(e.status_code(), e.to_string()));
+            }
             Err(e) => {
                 tracing::error!(error = %e, "a query worker failed");
                 return Err(Failure::new(
@@ -642,14 +707,26 @@ impl Session {
         };
         let timeout = open.tx.statement_timeout(default_timeout)?;
         let read_only = open.tx.is_read_only() || read_mode(extra);
-        let options = self.query_options(read_only, timeout);
+        let access = self.request_access();
+        let options = self.query_options(&access, read_only, timeout);
         let started = Instant::now();
+        let text = query.clone();
         let result = match self.tx.as_mut() {
             Some(open) => open.tx.run(query, params, options).await,
             None => Err(TxError::Terminated),
         };
         self.interrupt.unwatch();
-        let output = result?;
+        let output = match result {
+            Ok(output) => {
+                self.audit(&access, &text, Ok(&output))?;
+                output
+            }
+            Err(e) => {
+                let failure = Failure::from(e);
+                self.audit(&access, &text, Err(failure.code))?;
+                return Err(failure);
+            }
+        };
         let Some(open) = self.tx.as_mut() else {
             return Err(Failure::new(INVALID_STATE, "No open transaction"));
         };

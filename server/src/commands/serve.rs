@@ -196,14 +196,16 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
         AuditLog::open(&args.data_dir)
             .with_context(|| format!("opening the audit log of {}", args.data_dir.display()))?,
     );
+    let policies = crate::security::PolicyBuilder::new(
+        crate::security::PseudonymKey::load_or_create(&args.data_dir)
+            .with_context(|| format!("the pseudonym key of {}", args.data_dir.display()))?,
+    );
     let state = AppState {
         db: db.clone(),
         data_dir: Some(args.data_dir.clone()),
         metrics: Metrics::default(),
         max_body_bytes: args.max_body_bytes,
-        policies: crate::security::PolicyBuilder::new(
-            crate::security::PseudonymKey::load_or_create(&args.data_dir)?,
-        ),
+        policies: policies.clone(),
         audit: audit.clone(),
         max_query_bytes: args.max_query_bytes,
         auth: auth.clone(),
@@ -228,6 +230,8 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
             authenticator: auth.clone(),
             rate_limiter: auth.limiter().clone(),
             tls: bolt_tls,
+            policies,
+            audit: audit.clone(),
             ..BoltSettings::default()
         },
         args.bolt,

@@ -31,6 +31,21 @@ pub(crate) async fn ingest(
     request: HttpRequest,
     body: web::Bytes,
 ) -> HttpResponse {
+    let access = super::request_access(&state, &request);
+    if access.caller.clearance != crate::security::Clearance::Admin {
+        state.metrics.count_request("/fhir", 403);
+        let _ = super::audit(
+            &state,
+            &access,
+            crate::audit::Door::Fhir,
+            "POST /fhir",
+            crate::audit::Outcome::Refused,
+        );
+        return HttpResponse::Forbidden().json(error_body(
+            "forbidden",
+            "FHIR ingestion is for administrators",
+        ));
+    }
     let content_type = request
         .headers()
         .get(header::CONTENT_TYPE)
