@@ -33,8 +33,8 @@ use super::values::{params_from_pack, Dialect};
 use super::Shared;
 use crate::audit::{AuditEvent, Door, Outcome};
 use crate::auth::Principal;
-use crate::security::{Caller, RequestAccess};
 use crate::http::query::DATABASE_NAMES;
+use crate::security::{Caller, RequestAccess};
 
 /// What `HELLO` answers as the server's agent: drivers expect a Neo4j
 /// agent string; the suffix says what this really is.
@@ -519,7 +519,10 @@ impl Session {
     /// A request of the logged-in principal (a session that is not logged
     /// in never gets here; it would see no patient).
     fn request_access(&self) -> Arc<RequestAccess> {
-        let caller = self.principal.as_ref().map_or_else(Caller::nobody, Caller::of);
+        let caller = self
+            .principal
+            .as_ref()
+            .map_or_else(Caller::nobody, Caller::of);
         RequestAccess::new(caller, self.shared.settings.policies.clone())
     }
 

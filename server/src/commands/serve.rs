@@ -250,9 +250,7 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
     println!("  metrics: {base}/metrics");
     println!("  ingest:  POST {base}/fhir (application/fhir+json or application/fhir+ndjson)");
     println!("  cypher:  POST {base}/db/neo4j/query/v2");
-    println!(
-        "  cds:     {base}/cds-services (CDS Hooks: patient-view, order-select)"
-    );
+    println!("  cds:     {base}/cds-services (CDS Hooks: patient-view, order-select)");
     println!(
         "  graphql: POST {base}/graphql (GraphiQL: {base}/graphql; subscriptions: {ws_scheme}://{}/graphql)",
         server.addr

@@ -50,7 +50,10 @@ pub struct AppState {
 /// without one, which the middleware never lets through while
 /// authentication is on, sees no patient at all.
 pub fn request_access(state: &AppState, request: &actix_web::HttpRequest) -> Arc<RequestAccess> {
-    let principal = request.extensions().get::<crate::auth::Principal>().cloned();
+    let principal = request
+        .extensions()
+        .get::<crate::auth::Principal>()
+        .cloned();
     let caller = match principal {
         Some(principal) => Caller::of(&principal),
         None if !state.auth.is_enforced() => Caller::unauthenticated_admin(),
