@@ -254,16 +254,7 @@ impl Matcher {
                         next: 0,
                         end: state.node_id_bound(),
                     },
-                    NodeSource::Label(label) => match state.label_id(label) {
-                        Some(label) => Candidates::Label {
-                            label,
-                            buffer: Vec::new(),
-                            pos: 0,
-                            next_from: 0,
-                            done: false,
-                        },
-                        None => Candidates::Nodes(Vec::new(), 0),
-                    },
+                    NodeSource::Label(label) => label_candidates(state, label),
                     NodeSource::IndexSeek { label, key, value }
                         if ctx
                             .access
@@ -286,19 +277,9 @@ impl Matcher {
                             .properties
                             .get_or_insert_with(Vec::new)
                             .push((key.clone(), value));
-                        if let Some(found) = stored {
-                            Candidates::Nodes(found.into_iter().collect(), 0)
-                        } else {
-                            match state.label_id(label) {
-                                Some(label) => Candidates::Label {
-                                    label,
-                                    buffer: Vec::new(),
-                                    pos: 0,
-                                    next_from: 0,
-                                    done: false,
-                                },
-                                None => Candidates::Nodes(Vec::new(), 0),
-                            }
+                        match stored {
+                            Some(found) => Candidates::Nodes(found.into_iter().collect(), 0),
+                            None => label_candidates(state, label),
                         }
                     }
                     NodeSource::IndexSeek { label, key, value } => {
@@ -351,6 +332,20 @@ impl Matcher {
             }
         }
         Ok(level)
+    }
+}
+
+/// A scan of the nodes with `label` (none when the label does not exist).
+fn label_candidates(state: &GraphState, label: &str) -> Candidates {
+    match state.label_id(label) {
+        Some(label) => Candidates::Label {
+            label,
+            buffer: Vec::new(),
+            pos: 0,
+            next_from: 0,
+            done: false,
+        },
+        None => Candidates::Nodes(Vec::new(), 0),
     }
 }
 
