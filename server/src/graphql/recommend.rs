@@ -5,7 +5,9 @@
 //! moment ago counts at once; answers are cached by the patient's
 //! neighborhood version, so a changed neighborhood is never served stale.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 use async_graphql::dynamic::{
     Enum, EnumItem, Field, FieldValue, InputValue, Object, SchemaBuilder, TypeRef,
@@ -24,46 +26,92 @@ use super::Api;
 use crate::recommend::CypherSource;
 use crate::security::{Clearance, RequestAccess};
 
-/// The recommender, once built.
+/// How often the recommender is rebuilt from the graph when the graph has
+/// changed since the last build (patients' own changes are applied at once
+/// by `refresh_patient`; the rebuild refits the models on everyone's).
+pub const REBUILD_EVERY: Duration = Duration::from_secs(600);
+
+/// The recommender, once built; rebuilt in the background and swapped in
+/// whole.
 pub struct RecommendService {
     db: Database,
     recommender: RwLock<Option<Arc<Recommender>>>,
     failed: RwLock<Option<String>>,
-    cache: moka::sync::Cache<
-        (String, usize, &'static str, u64),
-        Arc<Vec<recommender::Recommendation>>,
-    >,
+    /// Builds so far (part of the cache key: a rebuilt model is never
+    /// answered from the old one's cache).
+    generation: AtomicU64,
+    /// The graph version of the last build.
+    built_at_lsn: AtomicU64,
+    cache: moka::sync::Cache<AnswerKey, Arc<Vec<recommender::Recommendation>>>,
 }
 
+/// A cached answer's key: patient, k, method, the patient's neighborhood
+/// version and the model's generation.
+type AnswerKey = (String, usize, &'static str, u64, u64);
+
 impl RecommendService {
-    /// Starts building the recommender over `db` on a background thread.
+    /// Starts building the recommender over `db` on a background thread,
+    /// rebuilding it every [`REBUILD_EVERY`] when the graph changed.
     pub fn start(db: Database) -> Arc<RecommendService> {
+        RecommendService::start_rebuilding(db, REBUILD_EVERY)
+    }
+
+    /// [`RecommendService::start`] with another rebuild period. The
+    /// thread ends when the service is dropped.
+    pub fn start_rebuilding(db: Database, every: Duration) -> Arc<RecommendService> {
         let service = Arc::new(RecommendService {
             db,
             recommender: RwLock::new(None),
             failed: RwLock::new(None),
+            generation: AtomicU64::new(0),
+            built_at_lsn: AtomicU64::new(0),
             cache: moka::sync::Cache::new(10_000),
         });
-        let building = service.clone();
+        let weak = Arc::downgrade(&service);
         let spawned = std::thread::Builder::new()
             .name("caregraph-recommender".into())
-            .spawn(move || building.build());
+            .spawn(move || {
+                let mut first = true;
+                loop {
+                    let Some(service) = weak.upgrade() else {
+                        return;
+                    };
+                    let lsn = service.db.snapshot().lsn();
+                    if first || lsn != service.built_at_lsn.load(Ordering::Acquire) {
+                        service.build();
+                    }
+                    first = false;
+                    drop(service);
+                    std::thread::sleep(every);
+                }
+            });
         if let Err(e) = spawned {
             *service.failed.write() = Some(e.to_string());
         }
         service
     }
 
+    /// How many times the recommender has been built.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+
     fn build(&self) {
         let started = std::time::Instant::now();
+        let lsn = self.db.snapshot().lsn();
         let source = CypherSource::Database(&self.db);
         match Recommender::build(&source, RecommenderConfig::default()) {
             Ok(recommender) => {
                 tracing::info!(
                     seconds = started.elapsed().as_secs_f64(),
+                    lsn,
                     "recommender built"
                 );
+                // The swap: readers hold the old model until they finish.
                 *self.recommender.write() = Some(Arc::new(recommender));
+                *self.failed.write() = None;
+                self.built_at_lsn.store(lsn, Ordering::Release);
+                self.generation.fetch_add(1, Ordering::AcqRel);
             }
             Err(e) => {
                 tracing::error!(error = %e, "the recommender could not be built");
@@ -99,7 +147,13 @@ impl RecommendService {
             .refresh_patient(&source, patient_id)
             .map_err(|e| recommend_error(&e))?;
         let version = recommender.neighborhood_version(patient_id).unwrap_or(0);
-        let key = (patient_id.to_owned(), k, method.name(), version);
+        let key = (
+            patient_id.to_owned(),
+            k,
+            method.name(),
+            version,
+            self.generation(),
+        );
         if let Some(hit) = self.cache.get(&key) {
             return Ok(hit);
         }
