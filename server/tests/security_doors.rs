@@ -569,3 +569,91 @@ fn patient_reads_are_audited_and_the_log_verifies() {
         cli_support::text(&verified.stderr)
     );
 }
+
+type Socket = tungstenite::WebSocket<tungstenite::stream::MaybeTlsStream<std::net::TcpStream>>;
+
+fn next_message(socket: &mut Socket) -> Json {
+    loop {
+        match socket.read().expect("a websocket message") {
+            tungstenite::Message::Text(text) => {
+                let json: Json = serde_json::from_str(text.as_str()).expect("json");
+                if json["type"] != "ping" {
+                    return json;
+                }
+            }
+            tungstenite::Message::Ping(_) | tungstenite::Message::Pong(_) => {}
+            other => panic!("unexpected message {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn a_subscription_delivers_only_the_clinics_patients_and_each_delivery_is_audited() {
+    let w = world();
+    let mut request = tungstenite::client::IntoClientRequest::into_client_request(format!(
+        "ws://{}/graphql",
+        w.http.addr
+    ))
+    .expect("request");
+    request.headers_mut().insert(
+        "Sec-WebSocket-Protocol",
+        "graphql-transport-ws".parse().expect("header"),
+    );
+    let (mut socket, _) = tungstenite::connect(request).expect("websocket");
+    if let tungstenite::stream::MaybeTlsStream::Plain(stream) = socket.get_ref() {
+        stream
+            .set_read_timeout(Some(Duration::from_secs(30)))
+            .expect("timeout");
+    }
+    let init =
+        json!({"type": "connection_init", "payload": {"Authorization": bearer(&w.clinician)}});
+    socket
+        .send(tungstenite::Message::text(init.to_string()))
+        .expect("init");
+    assert_eq!(next_message(&mut socket)["type"], "connection_ack");
+    let subscribe = json!({"id": "1", "type": "subscribe", "payload": {"query": "subscription { prescriptionCreated { id patientId } }"}});
+    socket
+        .send(tungstenite::Message::text(subscribe.to_string()))
+        .expect("subscribe");
+    std::thread::sleep(Duration::from_millis(300));
+    let admin = auth_support::admin_token();
+    let create =
+        "MATCH (p:Patient {id: $p}) CREATE (p)-[:HAS_PRESCRIPTION]->(:Prescription {id: $rx})";
+    let (status, body) = cypher_http(&admin, create, &json!({"p": w.patient_b, "rx": "sec-rx-b"}));
+    assert_eq!(status, 202, "{body}");
+    let (status, body) = cypher_http(&admin, create, &json!({"p": w.patient_a, "rx": "sec-rx-a"}));
+    assert_eq!(status, 202, "{body}");
+    // B's prescription never arrives; A's does.
+    let event = next_message(&mut socket);
+    assert_eq!(event["type"], "next", "{event}");
+    let payload = &event["payload"]["data"]["prescriptionCreated"];
+    assert_eq!(payload["id"], "sec-rx-a", "{event}");
+    assert_eq!(payload["patientId"], json!(w.patient_a));
+    let _ = socket.close(None);
+    // The delivery is in the audit log.
+    let dir = cli_support::path_arg(w.data_dir.path());
+    let shown = cli_support::run(
+        w.data_dir.path(),
+        &[
+            "audit",
+            "show",
+            "--data-dir",
+            &dir,
+            "--patient",
+            &w.patient_a,
+            "--json",
+        ],
+    );
+    let records: Json = serde_json::from_slice(&shown.stdout).expect("json");
+    assert!(
+        records
+            .as_array()
+            .expect("array")
+            .iter()
+            .any(|r| r["sub"] == "dr-a"
+                && r["operation"]
+                    .as_str()
+                    .is_some_and(|o| o.contains("subscription") && o.contains("sec-rx-a"))),
+        "{records}"
+    );
+}

@@ -294,5 +294,15 @@ async fn event_value(
         request.note(event.patient_id.iter().cloned());
         out.insert(Name::new(key), value.unwrap_or(Value::Null));
     }
+    // Each delivery is a look at the patient: record it (and withhold the
+    // event when the log cannot take it).
+    request
+        .record_delivery(
+            &format!("subscription {} {}", event.label, event.id),
+            event.patient_id.iter().cloned().collect(),
+        )
+        .map_err(|e| {
+            async_graphql::Error::new(format!("the audit log cannot record this event: {e}"))
+        })?;
     Ok(Value::Object(out))
 }

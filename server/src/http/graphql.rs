@@ -142,7 +142,11 @@ pub(crate) async fn graphiql_or_websocket(
                     Some(principal) => principal,
                     None => principal_of_payload(&state, &init)?,
                 };
-                let access = RequestAccess::new(Caller::of(&principal), state.policies.clone());
+                let access = RequestAccess::streaming(
+                    Caller::of(&principal),
+                    state.policies.clone(),
+                    state.audit.clone(),
+                );
                 let mut data = Data::default();
                 data.insert(principal);
                 data.insert(access);

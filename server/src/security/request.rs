@@ -9,6 +9,7 @@ use graph_model::{GraphState, Value};
 use parking_lot::Mutex;
 
 use super::{Clearance, PolicyBuilder};
+use crate::audit::{AuditEvent, AuditLog, Door, Outcome};
 use crate::auth::{Principal, Role};
 
 /// Who is asking.
@@ -60,6 +61,9 @@ pub struct RequestAccess {
     pub caller: Caller,
     policies: PolicyBuilder,
     touched: Mutex<BTreeSet<String>>,
+    /// Where a long-lived request (a subscription) records what it
+    /// delivers; short requests are recorded by their door when they end.
+    audit: Option<Arc<AuditLog>>,
 }
 
 impl RequestAccess {
@@ -69,6 +73,45 @@ impl RequestAccess {
             caller,
             policies,
             touched: Mutex::new(BTreeSet::new()),
+            audit: None,
+        })
+    }
+
+    /// A long-lived request (a subscription) that records each delivery
+    /// in `audit`.
+    pub fn streaming(
+        caller: Caller,
+        policies: PolicyBuilder,
+        audit: Arc<AuditLog>,
+    ) -> Arc<RequestAccess> {
+        Arc::new(RequestAccess {
+            caller,
+            policies,
+            touched: Mutex::new(BTreeSet::new()),
+            audit: Some(audit),
+        })
+    }
+
+    /// Records one delivery of a long-lived request that showed these
+    /// patients (nothing for a short request: its door records it).
+    pub fn record_delivery(
+        &self,
+        operation: &str,
+        patient_ids: Vec<String>,
+    ) -> Result<(), crate::audit::AuditError> {
+        let Some(audit) = &self.audit else {
+            return Ok(());
+        };
+        if patient_ids.is_empty() {
+            return Ok(());
+        }
+        audit.append(AuditEvent {
+            subject: self.caller.subject.clone(),
+            role: self.caller.clearance.role_name().to_owned(),
+            door: Door::GraphQL,
+            operation: operation.to_owned(),
+            patient_ids,
+            outcome: Outcome::Ok,
         })
     }
 
