@@ -85,6 +85,19 @@ pub(crate) async fn ingest(
                 200
             };
             state.metrics.count_request("/fhir", status);
+            let operation = format!(
+                "POST /fhir: {} records loaded, {} rejected",
+                report.records_loaded, report.records_rejected
+            );
+            // The load is committed whatever the log says; a failure to
+            // record it is logged (by `audit`) and the report still sent.
+            let _ = super::audit(
+                &state,
+                &access,
+                crate::audit::Door::Fhir,
+                &operation,
+                crate::audit::Outcome::Ok,
+            );
             if status == 422 {
                 HttpResponse::UnprocessableEntity().json(&report)
             } else {

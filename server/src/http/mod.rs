@@ -74,7 +74,8 @@ pub fn audit(
     outcome: Outcome,
 ) -> Result<(), serde_json::Value> {
     let patient_ids = access.touched();
-    if patient_ids.is_empty() && outcome != Outcome::Refused {
+    // Loads write patient records: always recorded (who, when, how many).
+    if patient_ids.is_empty() && outcome != Outcome::Refused && door != Door::Fhir {
         return Ok(());
     }
     state
