@@ -561,6 +561,36 @@ fn patient_reads_are_audited_and_the_log_verifies() {
             .all(|r| r["sub"] != "dr-a"),
         "{records_b}"
     );
+    // A FHIR load is recorded too (who, when, how many records).
+    let bundle = json!({"resourceType": "Bundle", "type": "batch", "entry": [
+        {"resource": {"resourceType": "Organization", "id": "audit-org", "name": "Audit Org"}}
+    ]});
+    let (status, body) = post(&auth_support::admin_token(), "/fhir", &bundle);
+    assert_eq!(status, 200, "{body}");
+    let loads = cli_support::run(
+        w.data_dir.path(),
+        &[
+            "audit",
+            "show",
+            "--data-dir",
+            &dir,
+            "--subject",
+            "test-admin",
+            "--json",
+        ],
+    );
+    let loads: Json = serde_json::from_slice(&loads.stdout).expect("json");
+    assert!(
+        loads
+            .as_array()
+            .expect("array")
+            .iter()
+            .any(|r| r["door"] == "fhir"
+                && r["operation"]
+                    .as_str()
+                    .is_some_and(|o| o.contains("1 records loaded"))),
+        "{loads}"
+    );
     let verified = cli_support::run(w.data_dir.path(), &["audit", "verify", "--data-dir", &dir]);
     assert!(
         verified.status.success(),
