@@ -490,6 +490,25 @@ fn an_analyst_never_sees_who_anyone_is() {
     assert!(answer.contains("AccessMode"), "{answer}");
 }
 
+/// The audit records `caregraph audit show --json` lists for `filter`
+/// (e.g. `["--patient", id]`).
+fn audit_records(filter: &[&str]) -> Vec<Json> {
+    let w = world();
+    let dir = cli_support::path_arg(w.data_dir.path());
+    let mut args = vec!["audit", "show", "--data-dir", dir.as_str(), "--json"];
+    args.extend_from_slice(filter);
+    let shown = cli_support::run(w.data_dir.path(), &args);
+    assert!(
+        shown.status.success(),
+        "{}",
+        cli_support::text(&shown.stderr)
+    );
+    match serde_json::from_slice(&shown.stdout).expect("json") {
+        Json::Array(records) => records,
+        other => panic!("not a list of records: {other}"),
+    }
+}
+
 #[test]
 fn patient_reads_are_audited_and_the_log_verifies() {
     let w = world();
@@ -507,28 +526,8 @@ fn patient_reads_are_audited_and_the_log_verifies() {
     assert!(body.contains("name"), "{body}");
     // Give the background fsync its 100 ms; records are in the file already.
     std::thread::sleep(Duration::from_millis(300));
-    let dir = cli_support::path_arg(w.data_dir.path());
-    let shown = cli_support::run(
-        w.data_dir.path(),
-        &[
-            "audit",
-            "show",
-            "--data-dir",
-            &dir,
-            "--patient",
-            &w.patient_a,
-            "--json",
-        ],
-    );
-    assert!(
-        shown.status.success(),
-        "{}",
-        cli_support::text(&shown.stderr)
-    );
-    let records: Json = serde_json::from_slice(&shown.stdout).expect("json");
+    let records = audit_records(&["--patient", &w.patient_a]);
     let ours: Vec<&Json> = records
-        .as_array()
-        .expect("array")
         .iter()
         .filter(|r| r["operation"].as_str().is_some_and(|o| o.contains(&marker)))
         .collect();
@@ -540,26 +539,10 @@ fn patient_reads_are_audited_and_the_log_verifies() {
         .iter()
         .all(|r| r["sub"] == "dr-a" && r["role"] == "clinician"));
     // B's patient was never read, so no record names them.
-    let shown_b = cli_support::run(
-        w.data_dir.path(),
-        &[
-            "audit",
-            "show",
-            "--data-dir",
-            &dir,
-            "--patient",
-            &w.patient_b,
-            "--json",
-        ],
-    );
-    let records_b: Json = serde_json::from_slice(&shown_b.stdout).expect("json");
+    let records_b = audit_records(&["--patient", &w.patient_b]);
     assert!(
-        records_b
-            .as_array()
-            .expect("array")
-            .iter()
-            .all(|r| r["sub"] != "dr-a"),
-        "{records_b}"
+        records_b.iter().all(|r| r["sub"] != "dr-a"),
+        "{records_b:?}"
     );
     // A FHIR load is recorded too (who, when, how many records).
     let bundle = json!({"resourceType": "Bundle", "type": "batch", "entry": [
@@ -567,30 +550,15 @@ fn patient_reads_are_audited_and_the_log_verifies() {
     ]});
     let (status, body) = post(&auth_support::admin_token(), "/fhir", &bundle);
     assert_eq!(status, 200, "{body}");
-    let loads = cli_support::run(
-        w.data_dir.path(),
-        &[
-            "audit",
-            "show",
-            "--data-dir",
-            &dir,
-            "--subject",
-            "test-admin",
-            "--json",
-        ],
-    );
-    let loads: Json = serde_json::from_slice(&loads.stdout).expect("json");
+    let loads = audit_records(&["--subject", "test-admin"]);
     assert!(
-        loads
-            .as_array()
-            .expect("array")
-            .iter()
-            .any(|r| r["door"] == "fhir"
-                && r["operation"]
-                    .as_str()
-                    .is_some_and(|o| o.contains("1 records loaded"))),
-        "{loads}"
+        loads.iter().any(|r| r["door"] == "fhir"
+            && r["operation"]
+                .as_str()
+                .is_some_and(|o| o.contains("1 records loaded"))),
+        "{loads:?}"
     );
+    let dir = cli_support::path_arg(w.data_dir.path());
     let verified = cli_support::run(w.data_dir.path(), &["audit", "verify", "--data-dir", &dir]);
     assert!(
         verified.status.success(),
@@ -661,29 +629,12 @@ fn a_subscription_delivers_only_the_clinics_patients_and_each_delivery_is_audite
     assert_eq!(payload["patientId"], json!(w.patient_a));
     let _ = socket.close(None);
     // The delivery is in the audit log.
-    let dir = cli_support::path_arg(w.data_dir.path());
-    let shown = cli_support::run(
-        w.data_dir.path(),
-        &[
-            "audit",
-            "show",
-            "--data-dir",
-            &dir,
-            "--patient",
-            &w.patient_a,
-            "--json",
-        ],
-    );
-    let records: Json = serde_json::from_slice(&shown.stdout).expect("json");
+    let records = audit_records(&["--patient", &w.patient_a]);
     assert!(
-        records
-            .as_array()
-            .expect("array")
-            .iter()
-            .any(|r| r["sub"] == "dr-a"
-                && r["operation"]
-                    .as_str()
-                    .is_some_and(|o| o.contains("subscription") && o.contains("sec-rx-a"))),
-        "{records}"
+        records.iter().any(|r| r["sub"] == "dr-a"
+            && r["operation"]
+                .as_str()
+                .is_some_and(|o| o.contains("subscription") && o.contains("sec-rx-a"))),
+        "{records:?}"
     );
 }
