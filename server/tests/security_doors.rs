@@ -393,6 +393,24 @@ fn a_clinician_of_a_sees_nothing_of_b_through_graphql() {
         body.contains(&format!("\"count\":{}", w.scope_count)),
         "{body}"
     );
+    // The evidence of A's patient's recommendations names no patient (it is
+    // counted paths), so nothing of B's.
+    let vars_a = json!({"a": w.patient_a});
+    let mut answer = String::new();
+    for _ in 0..600 {
+        let (_, body) = graphql(
+            &w.clinician,
+            "query($a: ID!) { recommendMedications(patientId: $a, k: 10) { medication { code } evidence { text } } }",
+            &vars_a,
+        );
+        answer = body;
+        if !answer.contains("UNAVAILABLE") {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert!(answer.contains("evidence"), "{answer}");
+    assert_hides(&answer, &w.secrets_b, "GraphQL, recommendation evidence");
     // Recommendations for B's patient: as if B's patient did not exist.
     let (_, body) = graphql(
         &w.clinician,
