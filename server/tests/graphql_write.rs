@@ -4,10 +4,9 @@ mod graphql_common;
 
 use std::time::Duration;
 
-use graphql_common::{sample_db, shared, start};
-use serde_json::{json, Value as Json};
+use graphql_common::{next_message, sample_db, shared, start, subscribe};
+use serde_json::json;
 use server::graphql::Limits;
-use tungstenite::Message;
 
 #[test]
 fn mutations_then_reads() {
@@ -161,56 +160,6 @@ fn ingest_fhir_runs_the_loader_and_reports() {
 }
 
 /// A graphql-transport-ws client over a websocket.
-fn subscribe(
-    addr: std::net::SocketAddr,
-    query: &str,
-) -> tungstenite::WebSocket<tungstenite::stream::MaybeTlsStream<std::net::TcpStream>> {
-    let mut request =
-        tungstenite::client::IntoClientRequest::into_client_request(format!("ws://{addr}/graphql"))
-            .expect("request");
-    request.headers_mut().insert(
-        "Sec-WebSocket-Protocol",
-        "graphql-transport-ws".parse().expect("header"),
-    );
-    let (mut socket, _) = tungstenite::connect(request).expect("websocket");
-    if let tungstenite::stream::MaybeTlsStream::Plain(stream) = socket.get_ref() {
-        stream
-            .set_read_timeout(Some(Duration::from_secs(30)))
-            .expect("timeout");
-    }
-    socket
-        .send(Message::text(
-            json!({"type": "connection_init"}).to_string(),
-        ))
-        .expect("init");
-    let ack = read_json(&mut socket);
-    assert_eq!(ack["type"], "connection_ack", "{ack}");
-    socket
-        .send(Message::text(
-            json!({"id": "1", "type": "subscribe", "payload": {"query": query}}).to_string(),
-        ))
-        .expect("subscribe");
-    socket
-}
-
-fn read_json(
-    socket: &mut tungstenite::WebSocket<tungstenite::stream::MaybeTlsStream<std::net::TcpStream>>,
-) -> Json {
-    loop {
-        match socket.read().expect("a websocket message") {
-            Message::Text(text) => {
-                let json: Json = serde_json::from_str(text.as_str()).expect("json");
-                if json["type"] == "ping" {
-                    continue;
-                }
-                return json;
-            }
-            Message::Ping(_) | Message::Pong(_) => {}
-            other => panic!("unexpected message {other:?}"),
-        }
-    }
-}
-
 #[test]
 fn a_subscription_receives_new_prescriptions_for_its_patient() {
     let server = start(sample_db(), Limits::default());
@@ -221,6 +170,7 @@ fn a_subscription_receives_new_prescriptions_for_its_patient() {
     let (patient, practitioner, medication) = (&refs[0][0], &refs[0][1], &refs[0][2]);
     let mut socket = subscribe(
         server.running.addr,
+        None,
         &format!("subscription {{ prescriptionCreated(patientId: {patient}) {{ id patientId prescription {{ medication {{ code }} patient {{ id }} }} }} }}"),
     );
     // Give the server a moment to register the subscription.
@@ -236,7 +186,7 @@ fn a_subscription_receives_new_prescriptions_for_its_patient() {
         &json!({"p": patient, "m": medication, "pr": practitioner}),
     );
     assert_eq!(made["prescribe"]["id"], "sub-rx-1");
-    let event = read_json(&mut socket);
+    let event = next_message(&mut socket);
     assert_eq!(event["type"], "next", "{event}");
     let payload = &event["payload"]["data"]["prescriptionCreated"];
     assert_eq!(payload["id"], "sub-rx-1");

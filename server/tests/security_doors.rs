@@ -586,51 +586,14 @@ fn patient_reads_are_audited_and_the_log_verifies() {
     );
 }
 
-type Socket = tungstenite::WebSocket<tungstenite::stream::MaybeTlsStream<std::net::TcpStream>>;
-
-fn next_message(socket: &mut Socket) -> Json {
-    loop {
-        match socket.read().expect("a websocket message") {
-            tungstenite::Message::Text(text) => {
-                let json: Json = serde_json::from_str(text.as_str()).expect("json");
-                if json["type"] != "ping" {
-                    return json;
-                }
-            }
-            tungstenite::Message::Ping(_) | tungstenite::Message::Pong(_) => {}
-            other => panic!("unexpected message {other:?}"),
-        }
-    }
-}
-
 #[test]
 fn a_subscription_delivers_only_the_clinics_patients_and_each_delivery_is_audited() {
     let w = world();
-    let mut request = tungstenite::client::IntoClientRequest::into_client_request(format!(
-        "ws://{}/graphql",
-        w.http.addr
-    ))
-    .expect("request");
-    request.headers_mut().insert(
-        "Sec-WebSocket-Protocol",
-        "graphql-transport-ws".parse().expect("header"),
+    let mut socket = graphql_common::subscribe(
+        w.http.addr,
+        Some(json!({"Authorization": bearer(&w.clinician)})),
+        "subscription { prescriptionCreated { id patientId } }",
     );
-    let (mut socket, _) = tungstenite::connect(request).expect("websocket");
-    if let tungstenite::stream::MaybeTlsStream::Plain(stream) = socket.get_ref() {
-        stream
-            .set_read_timeout(Some(Duration::from_secs(30)))
-            .expect("timeout");
-    }
-    let init =
-        json!({"type": "connection_init", "payload": {"Authorization": bearer(&w.clinician)}});
-    socket
-        .send(tungstenite::Message::text(init.to_string()))
-        .expect("init");
-    assert_eq!(next_message(&mut socket)["type"], "connection_ack");
-    let subscribe = json!({"id": "1", "type": "subscribe", "payload": {"query": "subscription { prescriptionCreated { id patientId } }"}});
-    socket
-        .send(tungstenite::Message::text(subscribe.to_string()))
-        .expect("subscribe");
     std::thread::sleep(Duration::from_millis(300));
     let admin = auth_support::admin_token();
     let create =
@@ -640,7 +603,7 @@ fn a_subscription_delivers_only_the_clinics_patients_and_each_delivery_is_audite
     let (status, body) = cypher_http(&admin, create, &json!({"p": w.patient_a, "rx": "sec-rx-a"}));
     assert_eq!(status, 202, "{body}");
     // B's prescription never arrives; A's does.
-    let event = next_message(&mut socket);
+    let event = graphql_common::next_message(&mut socket);
     assert_eq!(event["type"], "next", "{event}");
     let payload = &event["payload"]["data"]["prescriptionCreated"];
     assert_eq!(payload["id"], "sec-rx-a", "{event}");

@@ -255,43 +255,42 @@ impl Matcher {
                         end: state.node_id_bound(),
                     },
                     NodeSource::Label(label) => label_candidates(state, label),
-                    NodeSource::IndexSeek { label, key, value }
-                        if ctx
-                            .access
-                            .as_ref()
-                            .is_some_and(|a| a.mask_rule(label, key).is_some()) =>
-                    {
-                        // The index holds stored values and a masked key
-                        // reads otherwise: seek the stored value behind the
-                        // shown one when the rule can tell, else scan; then
-                        // compare what the key reads as.
-                        let value = eval(value, row, ctx)?;
-                        let rule = ctx.access.as_ref().and_then(|a| a.mask_rule(label, key));
-                        let stored = rule.filter(|r| r.invertible()).map(|r| {
-                            value
-                                .to_property()
-                                .and_then(|shown| r.invert(state, &shown))
-                                .and_then(|v| state.find_node_by_name(label, key, &v))
-                        });
-                        level
-                            .properties
-                            .get_or_insert_with(Vec::new)
-                            .push((key.clone(), value));
-                        match stored {
-                            Some(found) => Candidates::Nodes(found.into_iter().collect(), 0),
-                            None => label_candidates(state, label),
-                        }
-                    }
                     NodeSource::IndexSeek { label, key, value } => {
                         let value = eval(value, row, ctx)?;
-                        let found = value.to_property().and_then(|v| {
-                            if v.is_null() {
-                                None
-                            } else {
-                                state.find_node_by_name(label, key, &v)
+                        match ctx.access.as_ref().and_then(|a| a.mask_rule(label, key)) {
+                            None => {
+                                let found = value.to_property().and_then(|v| {
+                                    if v.is_null() {
+                                        None
+                                    } else {
+                                        state.find_node_by_name(label, key, &v)
+                                    }
+                                });
+                                Candidates::Nodes(found.into_iter().collect(), 0)
                             }
-                        });
-                        Candidates::Nodes(found.into_iter().collect(), 0)
+                            Some(rule) => {
+                                // The index holds stored values and a masked
+                                // key reads otherwise: seek the stored value
+                                // behind the shown one when the rule can tell,
+                                // else scan; then compare what the key reads as.
+                                let stored = rule.invertible().then(|| {
+                                    value
+                                        .to_property()
+                                        .and_then(|shown| rule.invert(state, &shown))
+                                        .and_then(|v| state.find_node_by_name(label, key, &v))
+                                });
+                                level
+                                    .properties
+                                    .get_or_insert_with(Vec::new)
+                                    .push((key.clone(), value));
+                                match stored {
+                                    Some(found) => {
+                                        Candidates::Nodes(found.into_iter().collect(), 0)
+                                    }
+                                    None => label_candidates(state, label),
+                                }
+                            }
+                        }
                     }
                     NodeSource::ById(value) => {
                         let found = match eval(value, row, ctx)? {

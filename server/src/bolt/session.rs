@@ -31,7 +31,7 @@ use super::results::{OpenResult, DATABASE};
 use super::txn::{Transaction, TxError};
 use super::values::{params_from_pack, Dialect};
 use super::Shared;
-use crate::audit::{AuditEvent, Door, Outcome};
+use crate::audit::{Door, Outcome};
 use crate::auth::Principal;
 use crate::http::query::DATABASE_NAMES;
 use crate::security::{Caller, RequestAccess};
@@ -559,21 +559,14 @@ impl Session {
             Err(code) if code.starts_with("Neo.ClientError.Security") => Outcome::Refused,
             Err(code) => Outcome::Error(code.to_owned()),
         };
-        let patient_ids = access.touched();
-        if patient_ids.is_empty() && outcome != Outcome::Refused {
-            return Ok(());
-        }
-        self.shared
-            .settings
-            .audit
-            .append(AuditEvent {
-                subject: access.caller.subject.clone(),
-                role: access.caller.clearance.role_name().to_owned(),
-                door: Door::Bolt,
-                operation: query.to_owned(),
-                patient_ids,
+        access
+            .record(
+                &self.shared.settings.audit,
+                Door::Bolt,
+                query,
+                access.touched(),
                 outcome,
-            })
+            )
             .map_err(|e| {
                 tracing::error!(error = %e, "the audit log refused a record; the statement fails");
                 Failure::new(

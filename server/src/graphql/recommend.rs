@@ -24,7 +24,7 @@ use super::model;
 use super::schema::from_parent;
 use super::Api;
 use crate::recommend::CypherSource;
-use crate::security::{Clearance, RequestAccess};
+use crate::security::{CareRefusal, RequestAccess};
 
 /// How often the recommender is rebuilt from the graph when the graph has
 /// changed since the last build (patients' own changes are applied at once
@@ -532,27 +532,22 @@ fn sub_selection(
     Ok(None)
 }
 
-/// Recommendations are patient-level care: for administrators, and for
-/// clinicians about their own patients (others do not exist for them).
+/// Recommendations are patient-level care (see [`RequestAccess::care_for`]).
 fn patient_gate(api: &Api, request: &RequestAccess, patient: &str) -> Result<(), GqlError> {
-    if request.caller.clearance == Clearance::Analyst {
-        return Err(GqlError::Forbidden(
-            "recommendations are patient-level care; analysts query the de-identified graph".into(),
-        ));
-    }
-    let sees = api
+    let state = api
         .backend
         .database()
-        .is_some_and(|db| request.sees_patient(&db.snapshot(), patient));
-    if sees {
-        request.note([patient.to_owned()]);
-        Ok(())
-    } else {
-        Err(GqlError::NotFound {
-            label: "Patient".into(),
-            key: patient.to_owned(),
+        .map(graph_model::Database::snapshot)
+        .ok_or_else(|| GqlError::Unavailable("recommendations need the embedded store".into()))?;
+    request
+        .care_for(&state, patient)
+        .map_err(|refusal| match refusal {
+            CareRefusal::Analyst => GqlError::Forbidden(refusal.message().into()),
+            CareRefusal::NoSuchPatient => GqlError::NotFound {
+                label: "Patient".into(),
+                key: patient.to_owned(),
+            },
         })
-    }
 }
 
 async fn node_by_key(

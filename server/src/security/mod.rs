@@ -26,7 +26,7 @@ use cypher::security::{AccessPolicy, MaskRule, OwnedLabel, PropertyMask, Subject
 use graph_model::{GraphState, Value};
 
 pub use pseudonym::PseudonymKey;
-pub use request::{patient_ids, Caller, RequestAccess};
+pub use request::{patient_ids, Caller, CareRefusal, RequestAccess};
 pub use scope::{patient_in_scope, ScopeCache};
 
 /// What a caller is cleared to see, as the engine needs it.
@@ -112,11 +112,14 @@ pub fn deidentification(key: &PseudonymKey, this_year: i32) -> PropertyMask {
         )
 }
 
-/// Builds the engine policy of each caller.
+/// Builds the engine policy of each caller. The admin's and the analyst's
+/// do not depend on the graph and are made once; a clinician's carries the
+/// scope of the graph version it runs on.
 #[derive(Clone)]
 pub struct PolicyBuilder {
     scopes: ScopeCache,
-    analyst_mask: Arc<PropertyMask>,
+    admin: Arc<AccessPolicy>,
+    analyst: Arc<AccessPolicy>,
     key: PseudonymKey,
 }
 
@@ -130,9 +133,15 @@ impl PolicyBuilder {
     /// A builder whose analysts see pseudonyms made with `key`.
     pub fn new(key: PseudonymKey) -> PolicyBuilder {
         let this_year = chrono::Utc::now().year();
+        let admin = AccessPolicy::audit_only(patient_model());
+        let analyst = AccessPolicy {
+            mask: Some(Arc::new(deidentification(&key, this_year))),
+            ..admin.clone()
+        };
         PolicyBuilder {
             scopes: ScopeCache::new(),
-            analyst_mask: Arc::new(deidentification(&key, this_year)),
+            admin: Arc::new(admin),
+            analyst: Arc::new(analyst),
             key,
         }
     }
@@ -150,16 +159,13 @@ impl PolicyBuilder {
     /// The policy of `clearance` for queries on `state` (or on a write
     /// transaction started from it).
     pub fn policy(&self, clearance: &Clearance, state: &GraphState) -> Arc<AccessPolicy> {
-        let (scope, mask) = match clearance {
-            Clearance::Admin => (None, None),
-            Clearance::Clinician(orgs) => (Some(self.scopes.scope(orgs, state)), None),
-            Clearance::Analyst => (None, Some(self.analyst_mask.clone())),
-        };
-        Arc::new(AccessPolicy {
-            subjects: patient_model(),
-            scope,
-            mask,
-            track_touched: true,
-        })
+        match clearance {
+            Clearance::Admin => self.admin.clone(),
+            Clearance::Analyst => self.analyst.clone(),
+            Clearance::Clinician(orgs) => Arc::new(AccessPolicy {
+                scope: Some(self.scopes.scope(orgs, state)),
+                ..AccessPolicy::clone(&self.admin)
+            }),
+        }
     }
 }

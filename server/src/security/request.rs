@@ -9,7 +9,7 @@ use graph_model::{GraphState, Value};
 use parking_lot::Mutex;
 
 use super::{Clearance, PolicyBuilder};
-use crate::audit::{AuditEvent, AuditLog, Door, Outcome};
+use crate::audit::{AuditError, AuditEvent, AuditLog, Door, Outcome};
 use crate::auth::{Principal, Role};
 
 /// Who is asking.
@@ -41,15 +41,6 @@ impl Caller {
         Caller {
             subject: "unauthenticated".into(),
             clearance: Clearance::Clinician(Vec::new()),
-        }
-    }
-
-    /// The caller of a server whose authentication is disabled (in-process
-    /// embedding and tests only): an administrator.
-    pub fn unauthenticated_admin() -> Caller {
-        Caller {
-            subject: "anonymous".into(),
-            clearance: Clearance::Admin,
         }
     }
 }
@@ -98,21 +89,50 @@ impl RequestAccess {
         &self,
         operation: &str,
         patient_ids: Vec<String>,
-    ) -> Result<(), crate::audit::AuditError> {
-        let Some(audit) = &self.audit else {
-            return Ok(());
-        };
-        if patient_ids.is_empty() {
+    ) -> Result<(), AuditError> {
+        match &self.audit {
+            Some(audit) => self.record(audit, Door::GraphQL, operation, patient_ids, Outcome::Ok),
+            None => Ok(()),
+        }
+    }
+
+    /// Appends this caller's record to `log`: for a request that touched
+    /// `patient_ids`, was refused, or loaded FHIR (loads write patient
+    /// records: always recorded, with who, when and how many). Anything
+    /// else touched no patient-level data and leaves no record.
+    pub fn record(
+        &self,
+        log: &AuditLog,
+        door: Door,
+        operation: &str,
+        patient_ids: Vec<String>,
+        outcome: Outcome,
+    ) -> Result<(), AuditError> {
+        if patient_ids.is_empty() && outcome != Outcome::Refused && door != Door::Fhir {
             return Ok(());
         }
-        audit.append(AuditEvent {
+        log.append(AuditEvent {
             subject: self.caller.subject.clone(),
             role: self.caller.clearance.role_name().to_owned(),
-            door: Door::GraphQL,
+            door,
             operation: operation.to_owned(),
             patient_ids,
-            outcome: Outcome::Ok,
+            outcome,
         })
+    }
+
+    /// Patient-level care (recommendations, CDS Hooks) about `patient_id`:
+    /// for administrators, and for clinicians about their own patients
+    /// (others do not exist for them). Notes the patient when allowed.
+    pub fn care_for(&self, state: &GraphState, patient_id: &str) -> Result<(), CareRefusal> {
+        if self.caller.clearance == Clearance::Analyst {
+            return Err(CareRefusal::Analyst);
+        }
+        if !self.sees_patient(state, patient_id) {
+            return Err(CareRefusal::NoSuchPatient);
+        }
+        self.note([patient_id.to_owned()]);
+        Ok(())
     }
 
     /// The policies this request's queries run under.
@@ -163,6 +183,27 @@ impl RequestAccess {
         match self.caller.clearance {
             Clearance::Analyst => self.policies.key().pseudonym(patient_id),
             _ => patient_id.to_owned(),
+        }
+    }
+}
+
+/// Why patient-level care was refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CareRefusal {
+    /// Analysts query the de-identified graph, not patients' care.
+    Analyst,
+    /// The patient does not exist for the caller (none, or out of scope).
+    NoSuchPatient,
+}
+
+impl CareRefusal {
+    /// Why, for the caller.
+    pub fn message(self) -> &'static str {
+        match self {
+            CareRefusal::Analyst => {
+                "this is patient-level care; analysts query the de-identified graph"
+            }
+            CareRefusal::NoSuchPatient => "no such patient",
         }
     }
 }

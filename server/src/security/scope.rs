@@ -61,15 +61,22 @@ fn compute(orgs: &[String], state: &GraphState) -> SubjectScope {
             let Some(to_org) = state.rel_type_id(to_org) else {
                 continue;
             };
+            let via = match from_patient {
+                None => None,
+                Some(name) => match state.rel_type_id(name) {
+                    Some(via) => Some(via),
+                    // No such records in the graph: nobody through them.
+                    None => continue,
+                },
+            };
             for record in state.neighbors(org, Direction::Incoming, Some(to_org)) {
-                match from_patient.and_then(|t| state.rel_type_id(t)) {
+                match via {
                     Some(via) => visible.extend(
                         state
                             .neighbors(record.other, Direction::Incoming, Some(via))
                             .map(|n| n.other),
                     ),
-                    None if from_patient.is_none() => visible.push(record.other),
-                    None => {}
+                    None => visible.push(record.other),
                 }
             }
         }

@@ -131,3 +131,56 @@ impl Server {
             .unwrap_or_else(|| panic!("{statement}: {rows:?}"))
     }
 }
+
+/// A graphql-transport-ws connection.
+pub type Socket = tungstenite::WebSocket<tungstenite::stream::MaybeTlsStream<std::net::TcpStream>>;
+
+/// Opens a graphql-transport-ws connection to `addr`, says
+/// `connection_init` (with `init_payload`, e.g. the token, when given),
+/// waits for the ack and subscribes with `query` as id `1`.
+pub fn subscribe(addr: std::net::SocketAddr, init_payload: Option<Json>, query: &str) -> Socket {
+    let mut request =
+        tungstenite::client::IntoClientRequest::into_client_request(format!("ws://{addr}/graphql"))
+            .expect("request");
+    request.headers_mut().insert(
+        "Sec-WebSocket-Protocol",
+        "graphql-transport-ws".parse().expect("header"),
+    );
+    let (mut socket, _) = tungstenite::connect(request).expect("websocket");
+    if let tungstenite::stream::MaybeTlsStream::Plain(stream) = socket.get_ref() {
+        stream
+            .set_read_timeout(Some(Duration::from_secs(30)))
+            .expect("timeout");
+    }
+    let mut init = json!({"type": "connection_init"});
+    if let Some(payload) = init_payload {
+        init["payload"] = payload;
+    }
+    socket
+        .send(tungstenite::Message::text(init.to_string()))
+        .expect("init");
+    let ack = next_message(&mut socket);
+    assert_eq!(ack["type"], "connection_ack", "{ack}");
+    socket
+        .send(tungstenite::Message::text(
+            json!({"id": "1", "type": "subscribe", "payload": {"query": query}}).to_string(),
+        ))
+        .expect("subscribe");
+    socket
+}
+
+/// The next message of the connection that is not a ping.
+pub fn next_message(socket: &mut Socket) -> Json {
+    loop {
+        match socket.read().expect("a websocket message") {
+            tungstenite::Message::Text(text) => {
+                let json: Json = serde_json::from_str(text.as_str()).expect("json");
+                if json["type"] != "ping" {
+                    return json;
+                }
+            }
+            tungstenite::Message::Ping(_) | tungstenite::Message::Pong(_) => {}
+            other => panic!("unexpected message {other:?}"),
+        }
+    }
+}

@@ -31,7 +31,7 @@ use super::AppState;
 use crate::audit::{Door, Outcome};
 use crate::graphql::recommend::RecommendService;
 use crate::graphql::GqlError;
-use crate::security::{Clearance, RequestAccess};
+use crate::security::{CareRefusal, RequestAccess};
 
 /// The discovery route.
 pub const DISCOVERY_ROUTE: &str = "/cds-services";
@@ -157,17 +157,12 @@ async fn answer(
         .find(|s| s.id == id)
         .ok_or_else(|| CdsError::UnknownService(id.to_owned()))?;
     let request = request::parse(body, service.hook)?;
-    // Patient-level care: administrators, and clinicians for their own
-    // patients (others do not exist for them).
-    if access.caller.clearance == Clearance::Analyst {
-        return Err(CdsError::Forbidden(
-            "CDS services are patient-level care; analysts query the de-identified graph".into(),
-        ));
-    }
-    if !access.sees_patient(&state.db.snapshot(), &request.patient_id) {
-        return Err(CdsError::UnknownPatient(request.patient_id.clone()));
-    }
-    access.note([request.patient_id.clone()]);
+    access
+        .care_for(&state.db.snapshot(), &request.patient_id)
+        .map_err(|refusal| match refusal {
+            CareRefusal::Analyst => CdsError::Forbidden(refusal.message().into()),
+            CareRefusal::NoSuchPatient => CdsError::UnknownPatient(request.patient_id.clone()),
+        })?;
     let recommendations = cds.recommender()?;
     match service.id {
         SUGGESTIONS_SERVICE => {
