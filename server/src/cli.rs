@@ -122,7 +122,7 @@ enum Command {
         #[arg(long, env = "CAREGRAPH_TOKEN", hide_env_values = true)]
         token: Option<Secret>,
         /// Records per transaction.
-        #[arg(long, default_value_t = 5000)]
+        #[arg(long, default_value_t = 20_000)]
         batch_size: usize,
         /// Print the report as JSON.
         #[arg(long)]

@@ -76,6 +76,11 @@ impl ArchiveWriter {
         })
     }
 
+    /// The archive file being appended to.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
     /// Appends the records of one batch and syncs them to disk.
     pub fn append(&mut self, records: &[&RawRecord]) -> Result<(), FhirError> {
         if records.is_empty() {
@@ -115,8 +120,8 @@ impl ArchiveWriter {
     }
 }
 
-/// Compresses a batch of records into one archive frame (done off the
-/// writer thread; [`ArchiveWriter::write_frame`] appends it).
+/// Compresses a batch of records into one archive frame (the loader does
+/// it on its prepare workers; [`ArchiveWriter::write_frame`] appends it).
 pub fn encode_frame(records: &[&RawRecord]) -> std::io::Result<Vec<u8>> {
     let capacity: usize = records
         .iter()

@@ -10,7 +10,7 @@ use std::time::Instant;
 use serde::{Deserialize, Serialize};
 
 use super::apply::{Applier, ApplyStats, Deferred};
-use super::archive::ArchiveWriter;
+use super::archive::{encode_frame, ArchiveWriter};
 use super::json::Reject;
 use super::mapping::{map_resource, MapContext, Mapped};
 use super::source::{expand_inputs, read_bytes, read_file, InputKind, RawRecord, SourceRef};
@@ -74,7 +74,10 @@ pub struct LoadOptions {
 impl Default for LoadOptions {
     fn default() -> Self {
         LoadOptions {
-            batch_size: 5_000,
+            // Each transaction copies the index shards it touches once, so
+            // larger batches copy less per record (measured: 14% less
+            // writer CPU at 20,000 than at 5,000 on 10,000 patients).
+            batch_size: 20_000,
             rejects_path: None,
             archive_dir: None,
             keep_rejections: 100,
@@ -179,6 +182,59 @@ pub struct LoadReport {
     pub seconds: f64,
     /// Records per second.
     pub records_per_second: f64,
+    /// Where the time went, per pipeline stage.
+    pub timings: LoadTimings,
+}
+
+/// Seconds spent per stage of a load. A reader thread reads and splits
+/// files into batches; prepare workers (one per core) parse and map them
+/// and compress them for the archive; the calling thread (the writer)
+/// archives, applies and commits them in input order, and waits for the
+/// workers when it is ahead.
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct LoadTimings {
+    /// Reader: reading, decompressing and splitting files into records.
+    pub read: f64,
+    /// Prepare workers, summed: parsing and mapping records, and
+    /// compressing the accepted ones for the raw archive.
+    pub prepare: f64,
+    /// Writer: writing and syncing the raw archive.
+    pub archive: f64,
+    /// Writer: applying mapped records to the transaction.
+    pub apply: f64,
+    /// Writer: committing (log write, fsync, publishing the version).
+    pub commit: f64,
+    /// Writer: waiting for the reader.
+    pub wait: f64,
+    /// CPU seconds the reader and the prepare workers used (Linux; 0
+    /// elsewhere).
+    pub reader_cpu: f64,
+    /// CPU seconds the writer thread used during the load (Linux; 0
+    /// elsewhere).
+    pub writer_cpu: f64,
+}
+
+/// CPU seconds the calling thread has used (`/proc/thread-self/schedstat`,
+/// Linux); 0 where that is not available.
+pub fn thread_cpu_seconds() -> f64 {
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()
+        .and_then(|text| text.split_whitespace().next()?.parse::<u64>().ok())
+        .map_or(0.0, |ns| ns as f64 / 1e9)
+}
+
+impl LoadTimings {
+    fn add(&mut self, other: &LoadTimings) {
+        self.read += other.read;
+        self.prepare += other.prepare;
+        self.archive += other.archive;
+        self.apply += other.apply;
+        self.commit += other.commit;
+        self.wait += other.wait;
+        self.reader_cpu += other.reader_cpu;
+        self.writer_cpu += other.writer_cpu;
+    }
 }
 
 impl LoadReport {
@@ -203,6 +259,7 @@ impl LoadReport {
         self.stubs_merged += part.stubs_merged;
         self.deferred += part.deferred;
         self.batches += part.batches;
+        self.timings.add(&part.timings);
         for (k, v) in part.unresolved {
             *self.unresolved.entry(k).or_default() += v;
         }
@@ -274,33 +331,47 @@ struct FileDone {
 struct Prepared {
     accepted: Vec<(Arc<str>, Mapped)>,
     rejected: Vec<Rejection>,
-    /// The accepted records as received, for the raw archive.
-    raw: Vec<RawRecord>,
+    /// The accepted records as received, compressed into one archive frame
+    /// (`None` without an archive or when nothing was accepted).
+    frame: Option<std::io::Result<Vec<u8>>>,
     file_done: Option<FileDone>,
 }
 
-/// Parses and maps a batch (pure: runs on the reader thread).
+/// Parses and maps a batch, and compresses its accepted records into an
+/// archive frame (pure: runs on a prepare worker).
 fn prepare(records: Vec<RawRecord>, archive: bool, file_done: Option<FileDone>) -> Prepared {
     let mut accepted = Vec::with_capacity(records.len());
-    let mut raw = Vec::with_capacity(if archive { records.len() } else { 0 });
+    let mut kept = Vec::with_capacity(if archive { records.len() } else { 0 });
     let mut rejected = Vec::new();
-    for record in records {
-        match parse_and_map(&record) {
+    for record in &records {
+        match parse_and_map(record) {
             Ok(mapped) => {
                 accepted.push((record.dir.clone(), mapped));
                 if archive {
-                    raw.push(record);
+                    kept.push(record);
                 }
             }
             Err(rejection) => rejected.push(*rejection),
         }
     }
+    let frame = (!kept.is_empty()).then(|| encode_frame(&kept));
     Prepared {
         accepted,
         rejected,
-        raw,
+        frame,
         file_done,
     }
+}
+
+/// Work for a prepare worker: a batch of records, and the file it ends.
+type Job = Result<(Vec<RawRecord>, Option<FileDone>), FhirError>;
+
+/// How many threads parse and map while the calling thread applies: one
+/// per core, at least one, at most four.
+fn prepare_workers() -> usize {
+    std::thread::available_parallelism()
+        .map_or(2, std::num::NonZeroUsize::get)
+        .clamp(1, 4)
 }
 
 /// Loads FHIR records into a database.
@@ -335,9 +406,9 @@ impl<'db> Loader<'db> {
         })
     }
 
-    /// Loads files and directories. Reading, parsing, mapping and archive
-    /// compression run on a second thread while this one applies and
-    /// commits the previous batch.
+    /// Loads files and directories. Reading runs on one thread, parsing,
+    /// mapping and archive compression on a worker per core, while this
+    /// thread applies and commits the batches in input order.
     pub fn load_paths(
         &mut self,
         paths: &[PathBuf],
@@ -357,43 +428,83 @@ impl<'db> Loader<'db> {
         progress(state);
         let batch_size = self.options.batch_size.max(1);
         let archive = self.archive.is_some();
+        let workers = prepare_workers();
         std::thread::scope(|scope| {
-            let (sender, receiver) =
-                std::sync::mpsc::sync_channel::<Result<Prepared, FhirError>>(2);
-            scope.spawn(move || {
+            // Batch k goes to worker k % workers; the writer takes the
+            // prepared batches back in the same order, so they commit in
+            // input order however the workers are scheduled.
+            let mut to_workers = Vec::with_capacity(workers);
+            let mut from_workers = Vec::with_capacity(workers);
+            let mut worker_handles = Vec::with_capacity(workers);
+            for _ in 0..workers {
+                let (job_sender, jobs) = std::sync::mpsc::sync_channel::<Job>(1);
+                let (sender, receiver) =
+                    std::sync::mpsc::sync_channel::<Result<Prepared, FhirError>>(1);
+                to_workers.push(job_sender);
+                from_workers.push(receiver);
+                worker_handles.push(scope.spawn(move || {
+                    let cpu_started = thread_cpu_seconds();
+                    let mut busy = 0.0;
+                    for job in jobs {
+                        let started = Instant::now();
+                        let prepared = job.map(|(batch, done)| prepare(batch, archive, done));
+                        busy += started.elapsed().as_secs_f64();
+                        if sender.send(prepared).is_err() {
+                            break;
+                        }
+                    }
+                    (busy, thread_cpu_seconds() - cpu_started)
+                }));
+            }
+            let reader = scope.spawn(move || {
                 let mut batch = Vec::with_capacity(batch_size);
                 let mut records = 0u64;
+                let mut next = 0usize;
+                let mut blocked = 0.0;
+                let thread_started = Instant::now();
+                let cpu_started = thread_cpu_seconds();
+                // Hands the next job to its worker; `false` once the load
+                // was stopped.
+                let mut hand_over = |job: Job| {
+                    let started = Instant::now();
+                    let sent = to_workers[next % workers].send(job).is_ok();
+                    next += 1;
+                    blocked += started.elapsed().as_secs_f64();
+                    sent
+                };
                 for file in &files {
                     let result = read_file(file, &mut |record| {
                         records += 1;
                         batch.push(record);
-                        if batch.len() >= batch_size {
-                            let prepared = prepare(std::mem::take(&mut batch), archive, None);
-                            if sender.send(Ok(prepared)).is_err() {
-                                return Err(FhirError::Input {
-                                    path: file.clone(),
-                                    reason: "the load was stopped".into(),
-                                });
-                            }
+                        if batch.len() >= batch_size
+                            && !hand_over(Ok((std::mem::take(&mut batch), None)))
+                        {
+                            return Err(FhirError::Input {
+                                path: file.clone(),
+                                reason: "the load was stopped".into(),
+                            });
                         }
                         Ok(())
                     });
-                    match result {
-                        Ok(bytes) => {
-                            let done = FileDone { bytes, records };
-                            let prepared = prepare(std::mem::take(&mut batch), archive, Some(done));
-                            if sender.send(Ok(prepared)).is_err() {
-                                return;
-                            }
-                        }
-                        Err(e) => {
-                            let _ = sender.send(Err(e));
-                            return;
-                        }
+                    let job = result.map(|bytes| {
+                        let done = FileDone { bytes, records };
+                        (std::mem::take(&mut batch), Some(done))
+                    });
+                    let failed = job.is_err();
+                    if !hand_over(job) || failed {
+                        break;
                     }
                 }
+                let read = thread_started.elapsed().as_secs_f64() - blocked;
+                (read, thread_cpu_seconds() - cpu_started)
             });
-            for message in receiver {
+            let writer_cpu_started = thread_cpu_seconds();
+            let mut waiting_since = Instant::now();
+            for next in 0.. {
+                let Ok(message) = from_workers[next % workers].recv() else {
+                    break;
+                };
+                self.report.timings.wait += waiting_since.elapsed().as_secs_f64();
                 let prepared = message?;
                 let done = prepared.file_done;
                 self.commit_prepared(prepared)?;
@@ -405,6 +516,18 @@ impl<'db> Loader<'db> {
                     self.report.bytes += done.bytes;
                 }
                 progress(state);
+                waiting_since = Instant::now();
+            }
+            self.report.timings.writer_cpu += thread_cpu_seconds() - writer_cpu_started;
+            if let Ok((read, cpu)) = reader.join() {
+                self.report.timings.read += read;
+                self.report.timings.reader_cpu += cpu;
+            }
+            for handle in worker_handles {
+                if let Ok((busy, cpu)) = handle.join() {
+                    self.report.timings.prepare += busy;
+                    self.report.timings.reader_cpu += cpu;
+                }
             }
             Ok(())
         })
@@ -452,10 +575,16 @@ impl<'db> Loader<'db> {
         if prepared.accepted.is_empty() && prepared.rejected.is_empty() {
             return Ok(());
         }
-        if let Some(archive) = &mut self.archive {
-            let records: Vec<&RawRecord> = prepared.raw.iter().collect();
-            archive.append(&records)?;
+        let started = Instant::now();
+        if let (Some(archive), Some(frame)) = (&mut self.archive, prepared.frame) {
+            let frame = frame.map_err(|e| FhirError::Write {
+                path: archive.path().to_path_buf(),
+                source: e,
+            })?;
+            archive.write_frame(&frame)?;
         }
+        let archived = Instant::now();
+        self.report.timings.archive += (archived - started).as_secs_f64();
         let mut stats = ApplyStats::default();
         let mut deferred = Vec::new();
         if !prepared.accepted.is_empty() {
@@ -464,7 +593,10 @@ impl<'db> Loader<'db> {
             for (dir, mapped) in &prepared.accepted {
                 deferred.extend(applier.apply(mapped, dir)?);
             }
+            let applied = Instant::now();
+            self.report.timings.apply += (applied - archived).as_secs_f64();
             txn.commit()?;
+            self.report.timings.commit += applied.elapsed().as_secs_f64();
             self.report.batches += 1;
         }
         // Count only what is committed.
@@ -545,11 +677,15 @@ impl<'db> Loader<'db> {
             let mut stats = ApplyStats::default();
             {
                 let mut txn = self.db.begin_write();
+                let started = Instant::now();
                 let mut applier = Applier::new(&mut txn, &mut stats, true);
                 for item in chunk {
                     applier.apply_deferred(item)?;
                 }
+                let applied = Instant::now();
+                self.report.timings.apply += (applied - started).as_secs_f64();
                 txn.commit()?;
+                self.report.timings.commit += applied.elapsed().as_secs_f64();
             }
             self.report.batches += 1;
             stats.deferred = 0;

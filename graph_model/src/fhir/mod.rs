@@ -12,6 +12,7 @@ pub mod resource_types;
 pub mod source;
 
 pub use load::{
-    ensure_schema, load_paths, LoadOptions, LoadReport, Loader, Progress, Rejection, TypeCounts,
+    ensure_schema, load_paths, thread_cpu_seconds, LoadOptions, LoadReport, LoadTimings, Loader,
+    Progress, Rejection, TypeCounts,
 };
 pub use source::InputKind;

@@ -36,6 +36,9 @@ pub enum BenchCommand {
         /// Repetitions of each measurement (the median is reported).
         #[arg(long, default_value_t = 1)]
         runs: usize,
+        /// Records per transaction (the loader's default when absent).
+        #[arg(long)]
+        batch_size: Option<usize>,
     },
     /// Cypher engine latency against the store's own API, the same queries
     /// both ways in the same run (key lookup, 1-hop, 2-hop, top-10
@@ -143,7 +146,15 @@ pub fn run(which: &BenchCommand) -> anyhow::Result<()> {
             input,
             work_dir,
             runs,
-        } => ingest(*patients, *seed, input, work_dir, (*runs).max(1)),
+            batch_size,
+        } => ingest(
+            *patients,
+            *seed,
+            input,
+            work_dir,
+            (*runs).max(1),
+            *batch_size,
+        ),
         BenchCommand::Mvcc {
             patients,
             commits,
@@ -324,6 +335,7 @@ fn ingest(
     input: &[PathBuf],
     work_dir: &Path,
     runs: usize,
+    batch_size: Option<usize>,
 ) -> anyhow::Result<()> {
     std::fs::create_dir_all(work_dir)?;
     let inputs = if input.is_empty() {
@@ -358,9 +370,11 @@ fn ingest(
 
     // Baseline: read, decompress, split and parse every record, nothing else.
     let mut parse_times = Vec::new();
+    let mut parse_cpus = Vec::new();
     let mut records = 0u64;
     for _ in 0..runs {
         let started = Instant::now();
+        let cpu_started = graph_model::fhir::thread_cpu_seconds();
         records = 0;
         for file in &files {
             read_file(file, &mut |record| {
@@ -373,8 +387,12 @@ fn ingest(
             })?;
         }
         parse_times.push(started.elapsed());
+        parse_cpus.push(Duration::from_secs_f64(
+            (graph_model::fhir::thread_cpu_seconds() - cpu_started).max(0.0),
+        ));
     }
     let parse = median(parse_times);
+    let parse_cpu = median(parse_cpus).as_secs_f64();
 
     let data_dir = work_dir.join("data");
     let mut ingest_times = Vec::new();
@@ -394,7 +412,12 @@ fn ingest(
         let report = load_paths(
             &db,
             &inputs,
-            LoadOptions::for_data_dir(&data_dir),
+            LoadOptions {
+                batch_size: batch_size
+                    .unwrap_or(LoadOptions::default().batch_size)
+                    .max(1),
+                ..LoadOptions::for_data_dir(&data_dir)
+            },
             &mut |_| {},
         )?;
         ingest_times.push(started.elapsed());
@@ -450,6 +473,15 @@ fn ingest(
     println!(
         "  ratio ingest/parse    {:>8.2}   (target <= 2.0)",
         ingest.as_secs_f64() / parse.as_secs_f64().max(1e-9)
+    );
+    let t = &report.timings;
+    println!(
+        "  reader: read {:.2} s; prepare workers: parse, map, compress {:.2} s in all; writer: archive {:.2} s, apply {:.2} s, commit {:.2} s, waiting {:.2} s",
+        t.read, t.prepare, t.archive, t.apply, t.commit, t.wait
+    );
+    println!(
+        "  CPU seconds: reader and workers {:.2}, writer {:.2} (the parse-only pass: {:.2})",
+        t.reader_cpu, t.writer_cpu, parse_cpu
     );
     println!(
         "  loaded {} rejected {} transactions {}",

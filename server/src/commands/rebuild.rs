@@ -36,13 +36,7 @@ pub fn run(dir: &Path) -> anyhow::Result<()> {
             ..DbOptions::default()
         },
     )?;
-    let mut loader = Loader::new(
-        &fresh,
-        LoadOptions {
-            batch_size: 5_000,
-            ..LoadOptions::default()
-        },
-    )?;
+    let mut loader = Loader::new(&fresh, LoadOptions::default())?;
     let scan = read_archive(&raw, &mut |records| loader.load_records(records))?;
     let report = loader.finish()?;
     fresh.close()?;
