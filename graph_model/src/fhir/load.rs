@@ -432,14 +432,16 @@ impl<'db> Loader<'db> {
         std::thread::scope(|scope| {
             // Batch k goes to worker k % workers; the writer takes the
             // prepared batches back in the same order, so they commit in
-            // input order however the workers are scheduled.
+            // input order however the workers are scheduled. A worker holds
+            // at most one queued and one prepared batch (a rendezvous on
+            // the way out), which bounds the memory in flight.
             let mut to_workers = Vec::with_capacity(workers);
             let mut from_workers = Vec::with_capacity(workers);
             let mut worker_handles = Vec::with_capacity(workers);
             for _ in 0..workers {
                 let (job_sender, jobs) = std::sync::mpsc::sync_channel::<Job>(1);
                 let (sender, receiver) =
-                    std::sync::mpsc::sync_channel::<Result<Prepared, FhirError>>(1);
+                    std::sync::mpsc::sync_channel::<Result<Prepared, FhirError>>(0);
                 to_workers.push(job_sender);
                 from_workers.push(receiver);
                 worker_handles.push(scope.spawn(move || {
@@ -605,11 +607,12 @@ impl<'db> Loader<'db> {
         for (_, mapped) in &prepared.accepted {
             self.report.records_read += 1;
             self.report.records_loaded += 1;
-            let counts = self
-                .report
-                .by_type
-                .entry(mapped.resource_type.clone())
-                .or_default();
+            // Look up before inserting: no key copy for a type seen before.
+            let by_type = &mut self.report.by_type;
+            let counts = match by_type.get_mut(&mapped.resource_type) {
+                Some(counts) => counts,
+                None => by_type.entry(mapped.resource_type.clone()).or_default(),
+            };
             counts.read += 1;
             counts.loaded += 1;
             for skipped in &mapped.skipped {

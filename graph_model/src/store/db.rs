@@ -46,6 +46,15 @@ pub struct DbOptions {
     pub keep_snapshots: usize,
 }
 
+/// Whether a background snapshot is due: once `threshold` log bytes, and at
+/// least four times the last snapshot's size, were written since it. The
+/// second rule keeps the cost of snapshots proportional to what is logged
+/// (a growing graph is not rewritten whole every `threshold` bytes), and a
+/// restart replays at most about four snapshots' worth of log.
+fn snapshot_due(log_bytes_since: u64, last_snapshot_bytes: u64, threshold: u64) -> bool {
+    log_bytes_since >= threshold.max(last_snapshot_bytes.saturating_mul(4))
+}
+
 impl Default for DbOptions {
     fn default() -> Self {
         DbOptions {
@@ -474,8 +483,11 @@ impl Database {
                     }
                 }
                 let due = inner.durability.as_ref().is_some_and(|d| {
-                    d.bytes_since_snapshot.load(Ordering::Relaxed)
-                        >= inner.options.snapshot_after_bytes
+                    snapshot_due(
+                        d.bytes_since_snapshot.load(Ordering::Relaxed),
+                        d.last_snapshot_bytes.load(Ordering::Relaxed),
+                        inner.options.snapshot_after_bytes,
+                    )
                 });
                 if due {
                     let db = Database { inner };
@@ -644,5 +656,25 @@ impl Drop for Inner {
         let (lock, cvar) = &self.shutdown;
         *lock.lock() = true;
         cvar.notify_all();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::snapshot_due;
+
+    #[test]
+    fn a_snapshot_waits_for_the_threshold_and_four_snapshot_sizes_of_log() {
+        let threshold = 256 << 20;
+        // A small graph: the threshold decides.
+        assert!(!snapshot_due(threshold - 1, 1 << 20, threshold));
+        assert!(snapshot_due(threshold, 1 << 20, threshold));
+        // A large graph: four times its snapshot must be logged first.
+        let snapshot = 200 << 20;
+        assert!(!snapshot_due(threshold, snapshot, threshold));
+        assert!(!snapshot_due(4 * snapshot - 1, snapshot, threshold));
+        assert!(snapshot_due(4 * snapshot, snapshot, threshold));
+        // No snapshot yet.
+        assert!(snapshot_due(threshold, 0, threshold));
     }
 }
