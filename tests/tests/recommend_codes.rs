@@ -85,8 +85,7 @@ impl Codes {
             let mut entry = entry.expect("an entry");
             let is_json = entry
                 .path()
-                .map(|p| p.extension().is_some_and(|e| e == "json"))
-                .unwrap_or(false);
+                .is_ok_and(|p| p.extension().is_some_and(|e| e == "json"));
             if !is_json {
                 continue;
             }
@@ -132,7 +131,7 @@ fn all_codes() -> Codes {
     match tests::smart_615() {
         Some(path) => codes.tarball(&path),
         None => {
-            eprintln!("NOT CHECKED: ../shared/data/synthea-smart-r4 is absent in this checkout")
+            eprintln!("NOT CHECKED: ../shared/data/synthea-smart-r4 is absent in this checkout");
         }
     }
     codes.generator();

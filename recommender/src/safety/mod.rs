@@ -180,6 +180,9 @@ struct Interaction {
     source: Arc<str>,
 }
 
+/// A product of `rxnorm_products.tsv`: its ingredient RXCUIs and brand.
+type Product = (Vec<Arc<str>>, Option<Arc<str>>);
+
 /// What one allergy excludes: (targets, note) and how it was matched.
 type Exclusions = (Vec<(Target, Arc<str>)>, MatchBasis);
 
@@ -187,7 +190,7 @@ type Exclusions = (Vec<(Target, Arc<str>)>, MatchBasis);
 #[derive(Clone, Debug)]
 pub struct SafetyTables {
     ingredients: HashMap<Arc<str>, Ingredient>,
-    products: HashMap<Arc<str>, (Vec<Arc<str>>, Option<Arc<str>>)>,
+    products: HashMap<Arc<str>, Product>,
     /// Normalized ingredient names, aliases and brand names (` word word `)
     /// → ingredient RXCUIs: the name-based fallback.
     names: Vec<(String, Vec<Arc<str>>)>,

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use super::{Ingredient, Interaction, Severity, SubstanceRule, Target};
+use super::{Ingredient, Interaction, Product, Severity, SubstanceRule, Target};
 use crate::error::{RecommendError, Result};
 
 /// The data lines of a table: (1-based line number, tab-separated fields).
@@ -62,7 +62,7 @@ pub(super) fn ingredients(text: &str) -> Result<HashMap<Arc<str>, Ingredient>> {
 pub(super) fn products(
     text: &str,
     ingredients: &HashMap<Arc<str>, Ingredient>,
-) -> Result<HashMap<Arc<str>, (Vec<Arc<str>>, Option<Arc<str>>)>> {
+) -> Result<HashMap<Arc<str>, Product>> {
     let mut out = HashMap::new();
     for (line, fields) in lines(text) {
         let bad = |message: String| RecommendError::Table {
