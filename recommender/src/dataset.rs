@@ -116,12 +116,14 @@ pub struct Dataset {
     pub prac_cond_meds: HashMap<(u32, u32), Vec<(u32, f32)>>,
     /// Per demographic group: patients, and patients per medication.
     pub demo_meds: Vec<(u32, Vec<u32>)>,
-    /// Prescriptions per medication in the [`RECENT_WINDOW`] before `as_of`.
+    /// Patients who started each medication (their first prescription of
+    /// it) in the [`RECENT_WINDOW`] before `as_of`: new use, not refills,
+    /// as the evaluation's targets are medications new to a patient.
     pub recent_meds: Vec<f32>,
-    /// Per demographic group: recent prescriptions per medication.
+    /// Per demographic group: recent starts per medication.
     pub demo_recent: Vec<Vec<f32>>,
-    /// Per condition: (medication, recent prescriptions of patients with
-    /// the condition).
+    /// Per condition: (medication, recent starts of patients with the
+    /// condition).
     pub cond_recent: Vec<Vec<(u32, f32)>>,
 }
 
@@ -166,6 +168,9 @@ impl Dataset {
                     *row.entry(m).or_default() += 1;
                 }
             }
+            // The first prescription of each medication: a start counts as
+            // recent when it falls in the window (refills do not).
+            let mut first: HashMap<u32, Option<i64>> = HashMap::new();
             for rx in &record.prescriptions {
                 let keep = match (cutoff, rx.time) {
                     (None, _) => true,
@@ -175,12 +180,9 @@ impl Dataset {
                 if !keep {
                     continue;
                 }
-                if rx.time.is_some_and(|t| t >= recent_from) {
-                    recent_meds[rx.med as usize] += 1.0;
-                    demo_recent[profile.demo as usize][rx.med as usize] += 1.0;
-                    for &(c, _) in &profile.conds {
-                        *cond_recent[c as usize].entry(rx.med).or_default() += 1.0;
-                    }
+                let slot = first.entry(rx.med).or_insert(rx.time);
+                if let (Some(s), Some(t)) = (*slot, rx.time) {
+                    *slot = Some(s.min(t));
                 }
                 if let Some(p) = rx.practitioner {
                     *prac_meds[p as usize].entry(rx.med).or_default() += 1.0;
@@ -194,6 +196,15 @@ impl Dataset {
                 }
                 for &c in &rx.treats {
                     *treats[c as usize].entry(rx.med).or_default() += 1.0;
+                }
+            }
+            for (&med, &start) in &first {
+                if start.is_some_and(|t| t >= recent_from) {
+                    recent_meds[med as usize] += 1.0;
+                    demo_recent[profile.demo as usize][med as usize] += 1.0;
+                    for &(c, _) in &profile.conds {
+                        *cond_recent[c as usize].entry(med).or_default() += 1.0;
+                    }
                 }
             }
             profiles.push(profile);

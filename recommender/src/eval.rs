@@ -256,6 +256,9 @@ pub struct MethodResult {
     pub metrics: Metrics,
     /// Seconds to fit on the training data (the hybrid: its components').
     pub fit_seconds: f64,
+    /// Mean NDCG@k of the chosen setting on the validation folds (before
+    /// the cutoff; `None` without tuning).
+    pub validation_ndcg: Option<f64>,
 }
 
 /// The evaluation report.
@@ -275,8 +278,9 @@ pub struct EvalReport {
     pub methods: Vec<MethodResult>,
 }
 
-/// A setting and its validation rankings (all folds' patients, in order).
-type Tuned = (MethodConfig, Vec<Vec<u32>>);
+/// A setting, its validation rankings (all folds' patients, in order) and
+/// its mean validation NDCG@k.
+type Tuned = (MethodConfig, Vec<Vec<u32>>, f64);
 
 /// Picks the setting of `method` with the best mean NDCG@k over the
 /// patients of all `folds`.
@@ -317,7 +321,8 @@ fn tune(method: Method, folds: &[Split], options: &EvalOptions) -> Result<Tuned>
         .zip(candidates)
         .enumerate()
         .max_by(|(i, ((a, _), _)), (j, ((b, _), _))| a.total_cmp(b).then(j.cmp(i)));
-    best.map(|(_, ((_, lists), config))| (config, lists))
+    let patients: usize = folds.iter().map(|f| f.patients.len()).sum();
+    best.map(|(_, ((total, lists), config))| (config, lists, total / patients.max(1) as f64))
         .ok_or(RecommendError::NoEvaluablePatients)
 }
 
@@ -347,6 +352,9 @@ pub struct Selection {
     pub settings: HashMap<Method, MethodConfig>,
     /// Hybrid weight per component.
     pub weights: Vec<f32>,
+    /// Mean validation NDCG@k per method (the hybrid's with its weights);
+    /// empty without validation folds.
+    pub validation_ndcg: HashMap<Method, f64>,
 }
 
 /// Tunes each of `components` on the validation `folds` (when there are
@@ -361,11 +369,13 @@ pub fn select(
 ) -> Result<Selection> {
     let mut settings: HashMap<Method, MethodConfig> = HashMap::new();
     let mut validation_lists: Vec<Vec<Vec<u32>>> = Vec::new();
+    let mut validation_ndcg: HashMap<Method, f64> = HashMap::new();
     for &method in components {
         if !folds.is_empty() {
             progress(&format!("tuning {method} on the validation folds"));
-            let (config, lists) = tune(method, folds, options)?;
+            let (config, lists, ndcg) = tune(method, folds, options)?;
             settings.insert(method, config);
+            validation_ndcg.insert(method, ndcg);
             validation_lists.push(lists);
         } else if let (Method::Ppr, Some(w)) = (method, &options.ppr_weights) {
             settings.insert(method, MethodConfig::Ppr(w.clone()));
@@ -385,11 +395,26 @@ pub fn select(
                         .collect()
                 })
                 .collect();
-            hybrid::tune_weights(&truncated, &targets, first.train.n_meds, options.k)
+            let weights = hybrid::tune_weights(&truncated, &targets, first.train.n_meds, options.k);
+            validation_ndcg.insert(
+                Method::Hybrid,
+                hybrid::fused_ndcg(
+                    &truncated,
+                    &weights,
+                    &targets,
+                    first.train.n_meds,
+                    options.k,
+                ),
+            );
+            weights
         }
         _ => vec![1.0; components.len()],
     };
-    Ok(Selection { settings, weights })
+    Ok(Selection {
+        settings,
+        weights,
+        validation_ndcg,
+    })
 }
 
 /// Runs the protocol on `projection`, reporting progress to `progress`.
@@ -423,7 +448,7 @@ pub fn evaluate(
     let wants_hybrid = options.methods.contains(&Method::Hybrid);
     let components = hybrid_components(&options.methods);
     let tuned = select(&components, wants_hybrid, &folds, options, progress)?;
-    let (settings, weights) = (tuned.settings, tuned.weights);
+    let (settings, weights, validation) = (tuned.settings, tuned.weights, tuned.validation_ndcg);
 
     let mut results = Vec::new();
     let mut fitted: Vec<(Method, Arc<dyn Model>, f64)> = Vec::new();
@@ -445,6 +470,7 @@ pub fn evaluate(
                 setting: config.to_string(),
                 metrics: metrics(&ranked, &test, options.k),
                 fit_seconds: seconds,
+                validation_ndcg: validation.get(&method).copied(),
             });
         }
     }
@@ -474,6 +500,7 @@ pub fn evaluate(
             setting,
             metrics: metrics(&ranked, &test, options.k),
             fit_seconds: seconds,
+            validation_ndcg: validation.get(&Method::Hybrid).copied(),
         });
     }
     results.sort_by_key(|r| {

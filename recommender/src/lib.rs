@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+pub mod conditions;
 pub mod dataset;
 pub mod error;
 pub mod eval;
@@ -19,5 +20,5 @@ pub use projection::{Neighborhood, Projection};
 pub use recommender::{
     BuildStats, OrderCheck, Recommendation, Recommender, RecommenderConfig, SimilarPatient,
 };
-pub use safety::{AllergyConflict, InteractionFlag, SafetyTables, Severity};
+pub use safety::{AllergyConflict, InteractionFlag, MatchBasis, SafetyTables, Severity};
 pub use source::{RowSource, Rows};

@@ -1,11 +1,14 @@
 //! The in-memory projection: patients with their prescriptions (time,
 //! prescriber, what each treats), diagnoses (onset, abatement) and
 //! allergies, over catalogs of medications, conditions and practitioners.
+//! Social determinants recorded as conditions ([`crate::conditions`]) are
+//! left out: they are nobody's reason for a drug.
 //! Built from query rows ([`crate::source`]), so any Cypher backend feeds it.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use crate::conditions::is_social;
 use crate::error::Result;
 use crate::source::{self, fetch, id_param, opt_str, opt_time, RowSource};
 
@@ -382,6 +385,7 @@ impl Projection {
             let treats = rx
                 .treats
                 .iter()
+                .filter(|(code, _)| !is_social(code))
                 .map(|(code, display)| self.conditions.intern(code, display.as_ref()))
                 .collect();
             record.prescriptions.push(Rx {
@@ -392,7 +396,7 @@ impl Projection {
                 treats,
             });
         }
-        for dx in &n.diagnoses {
+        for dx in n.diagnoses.iter().filter(|dx| !is_social(&dx.condition)) {
             let condition = self.conditions.intern(&dx.condition, dx.display.as_ref());
             record.diagnoses.push(Dx {
                 condition,
@@ -423,11 +427,12 @@ impl Projection {
                 treats: rx
                     .treats
                     .iter()
+                    .filter(|(code, _)| !is_social(code))
                     .filter_map(|(code, _)| self.conditions.get(code))
                     .collect(),
             });
         }
-        for dx in &n.diagnoses {
+        for dx in n.diagnoses.iter().filter(|dx| !is_social(&dx.condition)) {
             if let Some(condition) = self.conditions.get(&dx.condition) {
                 record.diagnoses.push(Dx {
                     condition,

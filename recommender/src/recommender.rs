@@ -189,7 +189,12 @@ fn build_engine(
     }
     let similarity = Arc::new(SimilarityIndex::fit(&data));
     let drugs = (0..projection.medications.len() as u32)
-        .map(|m| tables.drug(projection.medications.display(m)))
+        .map(|m| {
+            tables.drug(
+                projection.medications.code(m),
+                projection.medications.display(m),
+            )
+        })
         .collect();
     let n = data.n_meds;
     let mut cooc = vec![0u32; n * n];
@@ -454,7 +459,7 @@ impl Recommender {
         record
             .active_medications
             .iter()
-            .map(|(c, d)| (c.clone(), d.clone(), self.tables.drug(d)))
+            .map(|(c, d)| (c.clone(), d.clone(), self.tables.drug(c, d)))
             .collect()
     }
 
@@ -498,10 +503,11 @@ impl Recommender {
     }
 
     /// [`Recommender::order_check`] for a medication the catalog may not
-    /// know (never prescribed in the graph): then its `display` (the
-    /// order's own text, e.g. "Amoxicillin 500 MG Oral Capsule") stands for
-    /// it, as the safety tables match ingredients by display. A code the
-    /// catalog does not know, without a display, is
+    /// know (never prescribed in the graph): the safety tables match its
+    /// `RxNorm` code, and when they do not have it either, its `display`
+    /// (the order's own text, e.g. "Amoxicillin 500 MG Oral Capsule") by
+    /// ingredient names (the answer then says it matched by name). A code
+    /// neither the catalog nor the tables know, without a display, is
     /// [`RecommendError::UnknownMedication`].
     pub fn order_check_named(
         &self,
@@ -521,7 +527,12 @@ impl Recommender {
                 Some(display) => (
                     Arc::from(medication_code),
                     Arc::from(display),
-                    self.tables.drug(display),
+                    self.tables.drug(medication_code, display),
+                ),
+                None if self.tables.product_ingredients(medication_code).is_some() => (
+                    Arc::from(medication_code),
+                    Arc::from(medication_code),
+                    self.tables.drug(medication_code, medication_code),
                 ),
                 None => {
                     return Err(RecommendError::UnknownMedication(

@@ -197,6 +197,38 @@ pub fn bundled_sample_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("data")
 }
 
+/// The codes the generator writes, with their display: `(code, display)`
+/// of every medication (`RxNorm`), allergy substance (`RxNorm` or SNOMED
+/// CT) and condition (SNOMED CT) of its tables. Tests of the code tables
+/// that read generated data (the recommender's) check them all.
+pub fn generator_codes() -> GeneratorCodes {
+    GeneratorCodes {
+        medications: tables::ALL_DRUGS
+            .iter()
+            .map(|d| (d.code, d.display))
+            .collect(),
+        allergies: tables::ALLERGENS
+            .iter()
+            .map(|a| (a.code, a.display))
+            .collect(),
+        conditions: tables::CONDITIONS
+            .iter()
+            .map(|c| (c.code, c.display))
+            .collect(),
+    }
+}
+
+/// See [`generator_codes`].
+#[derive(Clone, Debug)]
+pub struct GeneratorCodes {
+    /// `RxNorm` medication codes.
+    pub medications: Vec<(&'static str, &'static str)>,
+    /// Allergy substance codes.
+    pub allergies: Vec<(&'static str, &'static str)>,
+    /// Condition codes.
+    pub conditions: Vec<(&'static str, &'static str)>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

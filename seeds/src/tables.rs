@@ -59,7 +59,6 @@ macro_rules! drugs {
             class: class::$class,
         };)*
         /// Every drug of the table.
-        #[cfg(test)]
         pub(crate) static ALL_DRUGS: &[&Drug] = &[$(&$name),*];
     };
 }

@@ -10,7 +10,8 @@ use std::process::Output;
 use cli_support::{path_arg, run, text};
 
 use graph_model::{Database, DbOptions};
-use recommender::{Method, Recommender, RecommenderConfig};
+use recommender::conditions::ConditionRoles;
+use recommender::{Evidence, Method, Recommender, RecommenderConfig};
 use serde_json::Value as Json;
 use server::recommend::CypherSource;
 
@@ -214,6 +215,8 @@ fn safety_holds_for_every_patient_and_method_of_the_sample() {
         &cypher::QueryOptions::default(),
     )
     .expect("runs");
+    let roles = ConditionRoles::bundled().expect("the condition roles parse");
+    let social: Vec<(&str, &str)> = roles.social().collect();
     let mut checked = 0;
     let mut allergic_patients = 0;
     for row in &rows.rows {
@@ -232,6 +235,22 @@ fn safety_holds_for_every_patient_and_method_of_the_sample() {
                     "{method} suggested {} which {id} had",
                     r.medication_code
                 );
+                // No evidence line presents a social finding (employment,
+                // education, stress...) as the reason for the drug.
+                for e in &r.evidence {
+                    if let Evidence::ConditionCohort { condition_code, .. }
+                    | Evidence::Treats { condition_code, .. } = e
+                    {
+                        assert!(!roles.is_social(condition_code), "{method} {id}: {e}");
+                    }
+                    let line = e.to_string();
+                    for (code, display) in &social {
+                        assert!(
+                            !line.contains(display),
+                            "{method} {id}: `{line}` names {code}"
+                        );
+                    }
+                }
                 let check = rec.order_check(id, &r.medication_code).expect("checks");
                 assert!(check.allergy_conflicts.is_empty(), "{method}: {check:?}");
                 assert!(!check.currently_taking);

@@ -5,15 +5,16 @@
 //!
 //! - patient → condition → patients with it → their medications;
 //! - patient → condition → prescriptions that treat it → medication;
-//! - patient → condition → patients with it → their recent prescriptions
-//!   (the two years before the cutoff) → medication;
+//! - patient → condition → patients with it → the medications they
+//!   started recently (first prescriptions in the two years before the
+//!   cutoff) → medication;
 //! - patient → prescriber → that prescriber's prescriptions *for the
 //!   patient's conditions* → medication;
 //! - patient → medication → patients → medication (the item walk of `RP3`);
 //! - patient → prescriber → all their prescriptions → medication;
-//! - patient → demographic group (gender, age band) → its recent
-//!   prescriptions → medication;
-//! - patient → all recent prescriptions → medication.
+//! - patient → demographic group (gender, age band) → its recent starts →
+//!   medication;
+//! - patient → all recent starts → medication.
 //!
 //! The transition matrices of the fixed middle steps are precomputed
 //! ([`PprTables`]); a query multiplies the patient's first step by them.
@@ -51,11 +52,28 @@ pub struct PprWeights {
     pub beta: f32,
 }
 
-impl Default for PprWeights {
-    fn default() -> Self {
+impl PprWeights {
+    /// Where the coordinate ascent of [`tune`] starts: the condition walk
+    /// first, the others a little.
+    pub fn tuning_start() -> PprWeights {
         PprWeights {
             kinds: [1.0, 0.3, 0.0, 0.3, 0.3, 0.0, 0.3, 0.0],
             beta: 0.0,
+        }
+    }
+}
+
+impl Default for PprWeights {
+    /// The setting used without validation data (a data set too small to
+    /// have validation patients): the one [`tune`] chose on the largest
+    /// validation set at hand, the generated 100,000-patient population
+    /// (3,000 validation patients; `docs/benchmarks.md`), `med=3 prac=3
+    /// demo=3 beta=0.3`, written here at unit scale (only ratios matter
+    /// with a popularity penalty applied after the sum).
+    fn default() -> Self {
+        PprWeights {
+            kinds: [0.0, 0.0, 0.0, 0.0, 1.0, 1.0, 1.0, 0.0],
+            beta: 0.3,
         }
     }
 }
@@ -123,13 +141,13 @@ pub struct PprTables {
     cond_cooc: Vec<f32>,
     /// condition → treating prescriptions → medication.
     cond_treats: Vec<f32>,
-    /// condition → patients → recent prescriptions → medication.
+    /// condition → patients → recent starts → medication.
     cond_recent: Vec<f32>,
     /// medication → patients → medication, `n_meds × n_meds`.
     item: Vec<f32>,
-    /// demographic group → recent prescriptions → medication.
+    /// demographic group → recent starts → medication.
     demo: Vec<f32>,
-    /// recent prescriptions → medication.
+    /// recent starts → medication.
     recent: Vec<f32>,
     /// Patients per medication.
     pop: Vec<f32>,
@@ -329,7 +347,7 @@ pub struct Fold<'a> {
 }
 
 /// Tunes the weights by coordinate ascent on the mean NDCG@k over the
-/// patients of all `folds`, starting from the default.
+/// patients of all `folds`, starting from [`PprWeights::tuning_start`].
 pub fn tune(folds: &[Fold<'_>], k: usize) -> PprWeights {
     let cached: Vec<Vec<Vec<f32>>> = folds
         .iter()
@@ -358,7 +376,7 @@ pub fn tune(folds: &[Fold<'_>], k: usize) -> PprWeights {
         }
         total / total_patients.max(1) as f64
     };
-    let mut best = PprWeights::default();
+    let mut best = PprWeights::tuning_start();
     let mut best_score = evaluate(&best);
     for _pass in 0..3 {
         let mut improved = false;

@@ -121,6 +121,10 @@ pub fn report_json(report: &EvalReport, projection_seconds: f64) -> serde_json::
             m.insert(format!("hitrate@{k}"), round(r.metrics.hitrate).into());
             m.insert(format!("coverage@{k}"), round(r.metrics.coverage).into());
             m.insert("fit_seconds".into(), round(r.fit_seconds).into());
+            m.insert(
+                format!("validation_ndcg@{k}"),
+                r.validation_ndcg.map(round).into(),
+            );
             m.insert("setting".into(), r.setting.clone().into());
             serde_json::Value::Object(m)
         })
@@ -161,18 +165,19 @@ fn print_table(report: &EvalReport, projection: &Projection, build: f64) {
         report.validation_patients
     );
     println!(
-        "{:<12} {:>8} {:>10} {:>9} {:>11} {:>12} {:>10}  setting",
+        "{:<12} {:>8} {:>10} {:>9} {:>11} {:>12} {:>10} {:>9}  setting",
         "method",
         "baseline",
         format!("recall@{k}"),
         format!("ndcg@{k}"),
         format!("hitrate@{k}"),
         format!("coverage@{k}"),
-        "fit (s)"
+        "fit (s)",
+        "val ndcg"
     );
     for r in &report.methods {
         println!(
-            "{:<12} {:>8} {:>10.4} {:>9.4} {:>11.4} {:>12.4} {:>10.3}  {}",
+            "{:<12} {:>8} {:>10.4} {:>9.4} {:>11.4} {:>12.4} {:>10.3} {:>9}  {}",
             r.method.name(),
             if r.method.baseline() { "yes" } else { "" },
             r.metrics.recall,
@@ -180,6 +185,8 @@ fn print_table(report: &EvalReport, projection: &Projection, build: f64) {
             r.metrics.hitrate,
             r.metrics.coverage,
             r.fit_seconds,
+            r.validation_ndcg
+                .map_or_else(|| "-".to_owned(), |v| format!("{v:.4}")),
             r.setting
         );
     }

@@ -94,8 +94,13 @@ pub fn run(dir: &Path, args: &RecommendArgs) -> anyhow::Result<()> {
         }
         for f in &r.flags {
             println!(
-                "      ! {} interaction with {} [{}]: {} ({})",
-                f.severity, f.medication_display, f.medication_code, f.description, f.source
+                "      ! {} interaction with {} [{}]: {} ({}; matched {})",
+                f.severity,
+                f.medication_display,
+                f.medication_code,
+                f.description,
+                f.source,
+                f.basis
             );
         }
     }
@@ -127,6 +132,7 @@ pub fn recommendation_json(r: &Recommendation) -> serde_json::Value {
             "severity": f.severity.to_string(),
             "description": &*f.description,
             "source": &*f.source,
+            "matched_by": f.basis.to_string(),
         })).collect::<Vec<_>>(),
     })
 }

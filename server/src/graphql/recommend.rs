@@ -329,6 +329,12 @@ pub fn register(mut builder: SchemaBuilder, mut query: Object) -> (SchemaBuilder
                 .field(
                     Field::new("source", TypeRef::named_nn(TypeRef::STRING), from_parent)
                         .description("Where the table has it from."),
+                )
+                .field(
+                    Field::new("matchedBy", TypeRef::named_nn(TypeRef::STRING), from_parent)
+                        .description(
+                            "`code` when both medications were matched to the safety tables by RxNorm code, `name` when one was matched by its display text (a code the tables do not have).",
+                        ),
                 ),
         )
         .register(
@@ -404,6 +410,7 @@ pub fn register(mut builder: SchemaBuilder, mut query: Object) -> (SchemaBuilder
                                             ("severity", Value::String(format!("{:?}", f.severity).to_ascii_lowercase())),
                                             ("description", Value::String(f.description.to_string())),
                                             ("source", Value::String(f.source.to_string())),
+                                            ("matchedBy", Value::String(matched_by(f.basis).to_owned())),
                                         ])
                                     })
                                     .collect(),
@@ -561,4 +568,12 @@ async fn node_by_key(
         .params
         .insert("key".into(), cypher::CypherValue::String(key.into()));
     Ok(api.read(request, compiled).await?.unwrap_or(Value::Null))
+}
+
+/// `code` or `name`: how a flag's medications were matched to the tables.
+fn matched_by(basis: recommender::MatchBasis) -> &'static str {
+    match basis {
+        recommender::MatchBasis::Code => "code",
+        recommender::MatchBasis::Name => "name",
+    }
 }

@@ -1,7 +1,7 @@
 //! CDS Hooks cards: suggestions for `patient-view`, warnings for
 //! `order-select`.
 
-use recommender::{OrderCheck, Recommendation, Severity};
+use recommender::{MatchBasis, OrderCheck, Recommendation, Severity};
 use serde::Serialize;
 use serde_json::{json, Value};
 
@@ -62,6 +62,17 @@ fn short(text: &str) -> String {
 }
 
 /// Escapes the characters Markdown would read as formatting.
+/// A sentence saying the safety tables matched a medication or an allergy
+/// by its display text (its code is not in them); empty when by code.
+fn by_name_note(basis: MatchBasis) -> &'static str {
+    match basis {
+        MatchBasis::Code => "",
+        MatchBasis::Name => {
+            " (Matched by name: the safety tables do not have this code, so its display text was matched to ingredient names.)"
+        }
+    }
+}
+
 fn md(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
@@ -95,11 +106,12 @@ pub fn recommendation_cards(
             lines.extend(r.evidence.iter().map(|e| format!("- {}", md(&e.to_string()))));
             lines.extend(r.flags.iter().map(|f| {
                 format!(
-                    "\n**{} interaction** with the active {}: {} (source: {})",
+                    "\n**{} interaction** with the active {}: {} (source: {}){}",
                     f.severity,
                     md(&f.medication_display),
                     md(&f.description),
-                    md(&f.source)
+                    md(&f.source),
+                    by_name_note(f.basis)
                 )
             }));
             let detail = lines.join("\n");
@@ -157,7 +169,7 @@ pub fn order_cards(draft: &DraftMedication, check: &OrderCheck) -> Vec<Value> {
     let mut cards: Vec<(Indicator, Value)> = Vec::new();
     for conflict in &check.allergy_conflicts {
         let detail = format!(
-            "The patient has an allergy to **{}** (code {}), which excludes {}: {}.\n\nThe order of {} ({}) is {}.",
+            "The patient has an allergy to **{}** (code {}), which excludes {}: {}.\n\nThe order of {} ({}) is {}.{}",
             md(&conflict.substance_display),
             md(&conflict.substance_code),
             md(&conflict.excluded.to_string()),
@@ -165,6 +177,7 @@ pub fn order_cards(draft: &DraftMedication, check: &OrderCheck) -> Vec<Value> {
             md(name),
             md(&check.medication_code),
             md(&conflict.excluded.to_string()),
+            by_name_note(conflict.basis),
         );
         cards.push((
             Indicator::Critical,
@@ -186,13 +199,14 @@ pub fn order_cards(draft: &DraftMedication, check: &OrderCheck) -> Vec<Value> {
             Severity::Major => Indicator::Warning,
         };
         let detail = format!(
-            "**{}** interaction of {} with the patient's active {} ({}): {}.\n\nSource: {}.",
+            "**{}** interaction of {} with the patient's active {} ({}): {}.\n\nSource: {}.{}",
             flag.severity,
             md(name),
             md(&flag.medication_display),
             md(&flag.medication_code),
             md(&flag.description),
             md(&flag.source),
+            by_name_note(flag.basis),
         );
         let suggestions = if indicator == Indicator::Critical {
             remove_suggestion(draft)
