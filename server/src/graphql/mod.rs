@@ -6,6 +6,7 @@
 pub mod backend;
 pub mod compile;
 pub mod error;
+pub mod fast;
 pub mod filter;
 pub mod limits;
 pub mod model;
@@ -13,6 +14,7 @@ pub mod mutation;
 pub mod recommend;
 pub mod result;
 pub mod schema;
+pub mod selection;
 pub mod subscription;
 
 use std::sync::Arc;

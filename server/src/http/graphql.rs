@@ -34,6 +34,10 @@ pub struct GraphqlService {
     pub timeout: Duration,
     /// Parsed documents by query text.
     pub documents: crate::graphql::DocumentCache,
+    /// What the schema's resolvers share (the read fast path runs on it).
+    pub api: std::sync::Arc<crate::graphql::Api>,
+    /// Read queries answered without the executor's walk.
+    pub fast: crate::graphql::fast::FastPath,
 }
 
 pub(crate) async fn execute(
@@ -56,15 +60,40 @@ pub(crate) async fn execute(
     }
     let started = std::time::Instant::now();
     let access = super::request_access(&state, &http_request);
-    let operation = request.query.clone();
-    let request = service.documents.prepare(request).data(access.clone());
-    let response = match tokio::time::timeout(service.timeout, service.schema.execute(request))
-        .await
-    {
-        Ok(response) => response,
-        Err(_) => async_graphql::Response::from_errors(vec![
-            GqlError::Timeout(service.timeout).into_server_error()
-        ]),
+    let plan = service
+        .fast
+        .plan(&request.query, request.operation_name.as_deref());
+    let fast = match plan.as_ref().filter(|plan| plan.is_validated()) {
+        Some(plan) => {
+            let answer = plan.execute(&service.api, &access, &request.variables);
+            match tokio::time::timeout(service.timeout, answer).await {
+                Ok(answer) => answer,
+                Err(_) => Some(timed_out(service.timeout)),
+            }
+        }
+        None => None,
+    };
+    let operation;
+    let response = match fast {
+        Some(response) => {
+            operation = request.query;
+            response
+        }
+        None => {
+            operation = request.query.clone();
+            let request = service.documents.prepare(request).data(access.clone());
+            // A fast path that gave up (an error to report) spent some of
+            // the request's time.
+            let left = service.timeout.saturating_sub(started.elapsed());
+            let response = match tokio::time::timeout(left, service.schema.execute(request)).await {
+                Ok(response) => response,
+                Err(_) => timed_out(service.timeout),
+            };
+            if let (Some(plan), true) = (&plan, response.errors.is_empty()) {
+                plan.mark_validated();
+            }
+            response
+        }
     };
     let code_of = |e: &async_graphql::ServerError| {
         e.extensions
@@ -96,6 +125,11 @@ pub(crate) async fn execute(
         .metrics
         .observe_graphql(started.elapsed(), response.errors.is_empty());
     Either::Left(response.into())
+}
+
+/// The answer to a request that ran out of time.
+fn timed_out(limit: Duration) -> async_graphql::Response {
+    async_graphql::Response::from_errors(vec![GqlError::Timeout(limit).into_server_error()])
 }
 
 /// The principal of a websocket's `connection_init` payload
