@@ -210,23 +210,23 @@ impl Plan {
         let mut data = IndexMap::with_capacity(self.roots.len());
         for (root, field) in self.roots.iter().zip(&fields) {
             let value = match root.entry {
-                Entry::Typename => Some(Value::Null),
+                Entry::Typename => Value::Null,
                 entry => run_root(api, access, entry, field).await?,
             };
-            data.insert(root.out.key.clone(), shape(value, &root.out)?);
+            data.insert(root.out.key.clone(), shape(Some(value), &root.out)?);
         }
         Some(async_graphql::Response::new(Value::Object(data)))
     }
 }
 
-/// Compiles and runs one root field (`None`: an error, for the executor
-/// to report).
+/// Compiles and runs one root field: its value, null for no node (`None`:
+/// an error, for the executor to report).
 async fn run_root(
     api: &Api,
     access: &Arc<RequestAccess>,
     entry: Entry,
     field: &DocField<'_>,
-) -> Option<Option<Value>> {
+) -> Option<Value> {
     let compiler = Compiler::new(&api.limits);
     let compiled = match entry {
         Entry::One(label) => {
@@ -241,7 +241,8 @@ async fn run_root(
         Entry::Aggregate(label) => compiler.root_aggregate(label, field).ok()?,
         Entry::Typename => return None,
     };
-    api.read(access, compiled).await.ok()
+    let value = api.read(access, compiled).await.ok()?;
+    Some(value.unwrap_or(Value::Null))
 }
 
 /// The value of `out` from what the compiled query answered (`None`: the
@@ -406,9 +407,9 @@ fn fields<'a>(
     (!outs.is_empty() && distinct_keys(outs.iter())).then_some(Kind::Object(outs))
 }
 
-fn distinct_keys<'a>(outs: impl Iterator<Item = &'a Out>) -> bool {
+fn distinct_keys<'a>(mut outs: impl Iterator<Item = &'a Out>) -> bool {
     let mut seen = std::collections::HashSet::new();
-    outs.into_iter().all(|out| seen.insert(out.key.clone()))
+    outs.all(|out| seen.insert(out.key.clone()))
 }
 
 /// A leaf field has no selection set; an object field has one.

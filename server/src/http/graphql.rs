@@ -14,7 +14,7 @@ use actix_web::{http::header, web, Either, HttpMessage as _, HttpRequest, HttpRe
 use async_graphql::dynamic::Schema;
 use async_graphql::http::GraphiQLSource;
 use async_graphql::Data;
-use async_graphql_actix_web::{GraphQLRequest, GraphQLResponse, GraphQLSubscription};
+use async_graphql_actix_web::{GraphQLResponse, GraphQLSubscription};
 use serde_json::json;
 
 use super::AppState;
@@ -44,9 +44,12 @@ pub(crate) async fn execute(
     state: web::Data<AppState>,
     service: web::Data<GraphqlService>,
     http_request: HttpRequest,
-    request: GraphQLRequest,
+    body: web::Bytes,
 ) -> Either<GraphQLResponse, HttpResponse> {
-    let request = request.into_inner();
+    let request = match read_request(&http_request, &body).await {
+        Ok(request) => request,
+        Err(error) => return Either::Right(HttpResponse::from_error(error)),
+    };
     if request.query.len() > state.max_query_bytes {
         state.metrics.count_request(ROUTE, 413);
         let message = format!(
@@ -125,6 +128,35 @@ pub(crate) async fn execute(
         .metrics
         .observe_graphql(started.elapsed(), response.errors.is_empty());
     Either::Left(response.into())
+}
+
+/// The GraphQL request of a `POST` body, read as
+/// `async_graphql_actix_web::GraphQLRequest` reads it (JSON, or multipart
+/// with uploads; the same errors), from the body the framework has already
+/// collected rather than through a spawned task and a channel.
+async fn read_request(
+    http_request: &HttpRequest,
+    body: &[u8],
+) -> Result<async_graphql::Request, actix_web::Error> {
+    let content_type = http_request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok());
+    let options = http_request
+        .app_data::<async_graphql::http::MultipartOptions>()
+        .cloned()
+        .unwrap_or_default();
+    let batch = async_graphql::http::receive_batch_body(content_type, body, options)
+        .await
+        .map_err(|error| match error {
+            async_graphql::ParseRequestError::PayloadTooLarge => {
+                actix_web::error::ErrorPayloadTooLarge(error)
+            }
+            _ => actix_web::error::ErrorBadRequest(error),
+        })?;
+    batch
+        .into_single()
+        .map_err(actix_web::error::ErrorBadRequest)
 }
 
 /// The answer to a request that ran out of time.
