@@ -10,6 +10,7 @@
 
 mod graphql_common;
 
+use std::fmt::Write as _;
 use std::sync::Arc;
 
 use async_graphql::Variables;
@@ -156,14 +157,15 @@ fn model_corpus() -> Vec<String> {
             let target = server::graphql::model::label(rel.target).expect("target");
             if rel.many {
                 let edge_props: Vec<&str> = rel.props.iter().map(|p| p.name).collect();
-                fields.push_str(&format!(
+                let _ = write!(
+                    fields,
                     " {f}(first: 2) {{ totalCount pageInfo {{ hasNextPage endCursor }} edges {{ cursor {ep} node {{ __typename {key} }} }} }} {f}Aggregate {{ count __typename }}",
                     f = rel.field,
                     ep = edge_props.join(" "),
                     key = target.key,
-                ));
+                );
             } else {
-                fields.push_str(&format!(" {} {{ {} }}", rel.field, target.key));
+                let _ = write!(fields, " {} {{ {} }}", rel.field, target.key);
             }
         }
         queries.push(format!(

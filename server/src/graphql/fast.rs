@@ -258,9 +258,8 @@ fn shape(value: Option<Value>, out: &Out) -> Option<Value> {
         Some(value) => value,
     };
     match (&out.kind, value) {
-        // The executor refuses these for a scalar field.
-        (Kind::Leaf, Value::List(_) | Value::Object(_)) => None,
-        (Kind::Leaf, value) => Some(value),
+        // (The executor refuses lists and objects for a scalar field.)
+        (Kind::Leaf, value) if !matches!(value, Value::List(_) | Value::Object(_)) => Some(value),
         (Kind::Object(fields), Value::Object(map)) => object(fields, map),
         (Kind::List(fields), Value::List(items)) => items
             .into_iter()
@@ -325,9 +324,10 @@ fn variable_fits(definition: &VariableDefinition, variables: &Variables) -> bool
     };
     match (name.as_str(), value) {
         (_, Value::Null) => ty.nullable,
-        ("ID" | "String", Value::String(_)) | ("Boolean", Value::Boolean(_)) => true,
+        ("ID" | "String", Value::String(_))
+        | ("Boolean", Value::Boolean(_))
+        | ("Float", Value::Number(_)) => true,
         ("Int", Value::Number(n)) => n.as_i64().is_some_and(|i| i32::try_from(i).is_ok()),
-        ("Float", Value::Number(_)) => true,
         _ => false,
     }
 }

@@ -149,7 +149,7 @@ pub struct DocField<'a> {
     scope: DocScope<'a>,
 }
 
-impl<'a> Selected for DocField<'a> {
+impl Selected for DocField<'_> {
     fn name(&self) -> &str {
         self.field.name.node.as_str()
     }

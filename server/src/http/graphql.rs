@@ -144,7 +144,7 @@ async fn read_request(
         .and_then(|value| value.to_str().ok());
     let options = http_request
         .app_data::<async_graphql::http::MultipartOptions>()
-        .cloned()
+        .copied()
         .unwrap_or_default();
     let batch = async_graphql::http::receive_batch_body(content_type, body, options)
         .await
