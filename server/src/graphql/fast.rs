@@ -1,10 +1,11 @@
 //! The read fast path: a query document that async-graphql has already
 //! parsed, validated and answered without errors is, the next times it is
 //! sent, compiled straight from the parsed document (with the request's
-//! variables) into the same Cypher the resolvers would compile, run through
-//! the same [`Api::read`] (the caller's policy, the answer cache, the
-//! touched patients for the audit record), and shaped into the response
-//! without the executor's walk field by field.
+//! variables) into the same Cypher the resolvers would compile (kept per
+//! set of variables, as the compiled Cypher depends on nothing else), run
+//! through the same [`Api::read`] (the caller's policy, the answer cache,
+//! the touched patients for the audit record), and shaped into the
+//! response without the executor's walk field by field.
 //!
 //! It answers only what it is sure to answer exactly as the executor
 //! would: queries over the entry points (`patient`, `patients`,
@@ -17,7 +18,7 @@
 //! error of any kind, a null where the schema promises a value) returns
 //! `None`, and the caller runs the executor as always.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
 use async_graphql::parser::types::{
@@ -27,21 +28,26 @@ use async_graphql::parser::types::{
 use async_graphql::{Name, Positioned, Value, Variables};
 use indexmap::IndexMap;
 
-use super::compile::Compiler;
+use super::compile::{Compiled, Compiler};
 use super::limits;
 use super::model::{self, Label, PropType, Rel};
 use super::selection::{DocField, DocScope, Selected};
 use super::Api;
 use crate::security::RequestAccess;
 
-/// Documents seen by the fast path, by (query text, operation name).
+/// Documents seen by the fast path, by (query text, operation name), and
+/// their compiled root fields by (plan, variables).
 pub struct FastPath {
     plans: moka::sync::Cache<(String, Option<String>), Option<Arc<Plan>>>,
+    compiled: moka::sync::Cache<(u64, String), Arc<[Option<Compiled>]>>,
+    next_plan: AtomicU64,
 }
 
 /// A document the fast path can answer, once async-graphql has answered
 /// it once without errors (which proves it parses and validates).
 pub struct Plan {
+    /// Names the plan in the cache of compiled root fields.
+    id: u64,
     document: ExecutableDocument,
     /// The operation's name in a document of several.
     operation: Option<Name>,
@@ -83,10 +89,14 @@ enum Kind {
 }
 
 impl FastPath {
-    /// A fast path remembering up to `entries` documents.
+    /// A fast path remembering up to `entries` documents, and ten times
+    /// as many compilations of them (one per set of variables: the
+    /// compiled Cypher depends on nothing else).
     pub fn new(entries: u64) -> FastPath {
         FastPath {
             plans: moka::sync::Cache::new(entries),
+            compiled: moka::sync::Cache::new(entries.saturating_mul(10)),
+            next_plan: AtomicU64::new(0),
         }
     }
 
@@ -97,14 +107,51 @@ impl FastPath {
         if let Some(plan) = self.plans.get(&key) {
             return plan;
         }
-        let plan = Plan::of(query, operation).map(Arc::new);
+        let id = self.next_plan.fetch_add(1, Ordering::Relaxed);
+        let plan = Plan::of(id, query, operation).map(Arc::new);
         self.plans.insert(key, plan.clone());
         plan
+    }
+
+    /// The answer to `plan` with `variables`, exactly as the executor
+    /// would give it, or `None` to let the executor answer.
+    pub async fn execute(
+        &self,
+        plan: &Plan,
+        api: &Api,
+        access: &Arc<RequestAccess>,
+        variables: &Variables,
+    ) -> Option<async_graphql::Response> {
+        if !plan.is_validated() {
+            return None;
+        }
+        let key = (plan.id, format!("{variables:?}"));
+        let compiled = match self.compiled.get(&key) {
+            Some(compiled) => compiled,
+            None => {
+                let compiled: Arc<[Option<Compiled>]> = plan.compile(api, variables)?.into();
+                self.compiled.insert(key, compiled.clone());
+                compiled
+            }
+        };
+        let mut data = IndexMap::with_capacity(plan.roots.len());
+        for (root, compiled) in plan.roots.iter().zip(compiled.iter()) {
+            let value = match compiled {
+                Some(compiled) => api
+                    .read_shared(access, compiled)
+                    .await
+                    .ok()?
+                    .unwrap_or(Value::Null),
+                None => Value::Null,
+            };
+            data.insert(root.out.key.clone(), shape(Some(value), &root.out)?);
+        }
+        Some(async_graphql::Response::new(Value::Object(data)))
     }
 }
 
 impl Plan {
-    fn of(query: &str, operation: Option<&str>) -> Option<Plan> {
+    fn of(id: u64, query: &str, operation: Option<&str>) -> Option<Plan> {
         let document = async_graphql::parser::parse_query(query).ok()?;
         let (name, op) = pick_operation(&document, operation)?;
         let op = &op.node;
@@ -156,6 +203,7 @@ impl Plan {
         }
         let operation = name.cloned();
         Some(Plan {
+            id,
             document,
             operation,
             roots,
@@ -174,17 +222,10 @@ impl Plan {
         self.validated.load(Ordering::Relaxed)
     }
 
-    /// The answer, exactly as the executor would give it, or `None` to let
-    /// the executor answer.
-    pub async fn execute(
-        &self,
-        api: &Api,
-        access: &Arc<RequestAccess>,
-        variables: &Variables,
-    ) -> Option<async_graphql::Response> {
-        if !self.is_validated() {
-            return None;
-        }
+    /// The compiled root fields (`None` for `__typename`) with these
+    /// variables, or `None` when the executor must answer: variables that
+    /// do not fit, limits exceeded, or an error to report.
+    fn compile(&self, api: &Api, variables: &Variables) -> Option<Vec<Option<Compiled>>> {
         let (_, op) = pick_operation(&self.document, self.operation.as_deref())?;
         let op = &op.node;
         if !op
@@ -207,42 +248,33 @@ impl Plan {
         if fields.len() != self.roots.len() {
             return None;
         }
-        let mut data = IndexMap::with_capacity(self.roots.len());
-        for (root, field) in self.roots.iter().zip(&fields) {
-            let value = match root.entry {
-                Entry::Typename => Value::Null,
-                entry => run_root(api, access, entry, field).await?,
-            };
-            data.insert(root.out.key.clone(), shape(Some(value), &root.out)?);
-        }
-        Some(async_graphql::Response::new(Value::Object(data)))
+        self.roots
+            .iter()
+            .zip(&fields)
+            .map(|(root, field)| match root.entry {
+                Entry::Typename => Some(None),
+                entry => compile_root(api, entry, field).map(Some),
+            })
+            .collect()
     }
 }
 
-/// Compiles and runs one root field: its value, null for no node (`None`:
-/// an error, for the executor to report).
-async fn run_root(
-    api: &Api,
-    access: &Arc<RequestAccess>,
-    entry: Entry,
-    field: &DocField<'_>,
-) -> Option<Value> {
+/// Compiles one root field (`None`: an error, for the executor to report).
+fn compile_root(api: &Api, entry: Entry, field: &DocField<'_>) -> Option<Compiled> {
     let compiler = Compiler::new(&api.limits);
-    let compiled = match entry {
+    match entry {
         Entry::One(label) => {
             let args = field.arguments().ok()?;
             let key = args.get(label.key)?;
             if !matches!(key, Value::String(_)) {
                 return None;
             }
-            compiler.one_by_key(label, key, field).ok()?
+            compiler.one_by_key(label, key, field).ok()
         }
-        Entry::Many(label) => compiler.root_connection(label, field).ok()?,
-        Entry::Aggregate(label) => compiler.root_aggregate(label, field).ok()?,
-        Entry::Typename => return None,
-    };
-    let value = api.read(access, compiled).await.ok()?;
-    Some(value.unwrap_or(Value::Null))
+        Entry::Many(label) => compiler.root_connection(label, field).ok(),
+        Entry::Aggregate(label) => compiler.root_aggregate(label, field).ok(),
+        Entry::Typename => None,
+    }
 }
 
 /// The value of `out` from what the compiled query answered (`None`: the

@@ -68,7 +68,9 @@ pub(crate) async fn execute(
         .plan(&request.query, request.operation_name.as_deref());
     let fast = match plan.as_ref().filter(|plan| plan.is_validated()) {
         Some(plan) => {
-            let answer = plan.execute(&service.api, &access, &request.variables);
+            let answer = service
+                .fast
+                .execute(plan, &service.api, &access, &request.variables);
             match tokio::time::timeout(service.timeout, answer).await {
                 Ok(answer) => answer,
                 Err(_) => Some(timed_out(service.timeout)),
