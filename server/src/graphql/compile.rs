@@ -11,12 +11,13 @@
 
 use std::fmt::Write as _;
 
-use async_graphql::{Name, SelectionField, Value};
+use async_graphql::{Name, Value};
 use cypher::{CypherValue, Params};
 use indexmap::IndexMap;
 
 use super::error::GqlError;
 use super::model::{self, Dir, Label, Rel};
+use super::selection::Selected;
 use super::Limits;
 
 /// A compiled query.
@@ -121,35 +122,17 @@ pub struct Compiler<'a> {
 pub type Args = IndexMap<Name, Value>;
 
 /// The arguments of a selected field.
-pub fn args_of(field: &SelectionField<'_>) -> Result<Args, GqlError> {
-    Ok(field
-        .arguments()
-        .map_err(|e| GqlError::BadInput(e.message))?
-        .into_iter()
-        .collect())
+pub fn args_of(field: &impl Selected) -> Result<Args, GqlError> {
+    field.arguments()
 }
 
 /// `@skip` / `@include` say whether a field is selected.
-pub fn is_selected(field: &SelectionField<'_>) -> Result<bool, GqlError> {
-    for directive in field
-        .directives()
-        .map_err(|e| GqlError::BadInput(e.message))?
-    {
-        let condition = directive
-            .arguments
-            .iter()
-            .find(|(name, _)| name.node.as_str() == "if")
-            .map(|(_, v)| matches!(v.node, Value::Boolean(true)));
-        match (directive.name.node.as_str(), condition) {
-            ("skip", Some(true)) | ("include", Some(false)) => return Ok(false),
-            _ => {}
-        }
-    }
-    Ok(true)
+pub fn is_selected(field: &impl Selected) -> Result<bool, GqlError> {
+    field.is_selected()
 }
 
 /// The response key: the alias, or the name.
-pub fn response_key(field: &SelectionField<'_>) -> String {
+pub fn response_key(field: &impl Selected) -> String {
     field.alias().unwrap_or(field.name()).to_owned()
 }
 
@@ -198,7 +181,7 @@ impl<'a> Compiler<'a> {
         mut self,
         label: &'static Label,
         key: &Value,
-        field: &SelectionField<'_>,
+        field: &impl Selected,
     ) -> Result<Compiled, GqlError> {
         let key = self.key_param(label, key)?;
         let (projection, shape) = self.node_projection(label, "this", field)?;
@@ -216,7 +199,7 @@ impl<'a> Compiler<'a> {
     pub fn root_connection(
         mut self,
         label: &'static Label,
-        field: &SelectionField<'_>,
+        field: &impl Selected,
     ) -> Result<Compiled, GqlError> {
         let args = args_of(field)?;
         let (expr, shape) = self.connection(
@@ -235,7 +218,7 @@ impl<'a> Compiler<'a> {
     pub fn root_aggregate(
         mut self,
         label: &'static Label,
-        field: &SelectionField<'_>,
+        field: &impl Selected,
     ) -> Result<Compiled, GqlError> {
         let args = args_of(field)?;
         let filter = match args.get("filter") {
@@ -269,11 +252,11 @@ impl<'a> Compiler<'a> {
         &mut self,
         label: &'static Label,
         var: &str,
-        field: &SelectionField<'_>,
+        field: &impl Selected,
     ) -> Result<(String, Shape), GqlError> {
         let mut items = Vec::new();
         let mut shapes = Vec::new();
-        for child in field.selection_set() {
+        for child in field.children() {
             if !is_selected(&child)? || child.name() == "__typename" {
                 continue;
             }
@@ -320,7 +303,7 @@ impl<'a> Compiler<'a> {
         &mut self,
         var: &str,
         rel: &'static Rel,
-        field: &SelectionField<'_>,
+        field: &impl Selected,
     ) -> Result<(String, Shape), GqlError> {
         let target = target_of(rel)?;
         let inner = self.var("n");
@@ -354,7 +337,7 @@ impl<'a> Compiler<'a> {
         label: &'static Label,
         rel: Option<&'static Rel>,
         args: &Args,
-        field: &SelectionField<'_>,
+        field: &impl Selected,
     ) -> Result<(String, Shape), GqlError> {
         let paging = self.paging(args)?;
         let mut conditions = Vec::new();
@@ -379,7 +362,7 @@ impl<'a> Compiler<'a> {
         let mut edge_items: Vec<String> = Vec::new();
         let mut wants_total = paging.needs_total;
         let mut wants_items = false;
-        for child in field.selection_set() {
+        for child in field.children() {
             if !is_selected(&child)? {
                 continue;
             }
@@ -392,7 +375,7 @@ impl<'a> Compiler<'a> {
                 "pageInfo" => {
                     wants_items = true;
                     let mut page = Vec::new();
-                    for f in child.selection_set() {
+                    for f in child.children() {
                         if !is_selected(&f)? {
                             continue;
                         }
@@ -410,7 +393,7 @@ impl<'a> Compiler<'a> {
                 "edges" => {
                     wants_items = true;
                     let mut edge = Vec::new();
-                    for f in child.selection_set() {
+                    for f in child.children() {
                         if !is_selected(&f)? {
                             continue;
                         }
@@ -643,10 +626,10 @@ impl<'a> Compiler<'a> {
     fn aggregate_projection(
         label: &'static Label,
         var: &str,
-        field: &SelectionField<'_>,
+        field: &impl Selected,
     ) -> Result<String, GqlError> {
         let mut items = Vec::new();
-        for child in field.selection_set() {
+        for child in field.children() {
             if !is_selected(&child)? || child.name() == "__typename" {
                 continue;
             }
@@ -664,7 +647,7 @@ impl<'a> Compiler<'a> {
             })?;
             let access = format!("{var}.{}", quote(prop.name));
             let mut stats = Vec::new();
-            for stat in child.selection_set() {
+            for stat in child.children() {
                 if !is_selected(&stat)? || stat.name() == "__typename" {
                     continue;
                 }

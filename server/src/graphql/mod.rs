@@ -6,6 +6,7 @@
 pub mod backend;
 pub mod compile;
 pub mod error;
+pub mod fast;
 pub mod filter;
 pub mod limits;
 pub mod model;
@@ -13,6 +14,7 @@ pub mod mutation;
 pub mod recommend;
 pub mod result;
 pub mod schema;
+pub mod selection;
 pub mod subscription;
 
 use std::sync::Arc;
@@ -95,9 +97,32 @@ impl Api {
         request: &Arc<RequestAccess>,
         compiled: Compiled,
     ) -> Result<Option<Value>, GqlError> {
-        let point = compiled.point;
-        self.run_compiled(request, compiled, Access::Read, point)
+        let Compiled {
+            cypher,
+            params,
+            shape,
+            point,
+        } = compiled;
+        self.run_shaped(request, cypher, params, &shape, Access::Read, point)
             .await
+    }
+
+    /// [`Api::read`] of a compiled read kept for reuse (the fast path's
+    /// compiled plans).
+    pub async fn read_shared(
+        &self,
+        request: &Arc<RequestAccess>,
+        compiled: &Compiled,
+    ) -> Result<Option<Value>, GqlError> {
+        self.run_shaped(
+            request,
+            compiled.cypher.clone(),
+            compiled.params.clone(),
+            &compiled.shape,
+            Access::Read,
+            compiled.point,
+        )
+        .await
     }
 
     /// Runs a compiled write (one transaction).
@@ -106,32 +131,37 @@ impl Api {
         request: &Arc<RequestAccess>,
         compiled: Compiled,
     ) -> Result<Option<Value>, GqlError> {
-        self.run_compiled(request, compiled, Access::Write, false)
+        let Compiled {
+            cypher,
+            params,
+            shape,
+            ..
+        } = compiled;
+        self.run_shaped(request, cypher, params, &shape, Access::Write, false)
             .await
     }
 
-    async fn run_compiled(
+    async fn run_shaped(
         &self,
         request: &Arc<RequestAccess>,
-        compiled: Compiled,
+        cypher: String,
+        params: cypher::Params,
+        shape: &compile::Shape,
         access: Access,
         point: bool,
     ) -> Result<Option<Value>, GqlError> {
-        tracing::debug!(cypher = %compiled.cypher, "graphql");
+        tracing::debug!(cypher = %cypher, "graphql");
         let options = backend::RunOptions {
             access,
             timeout: self.limits.timeout,
             point,
             request: request.clone(),
         };
-        let rows = self
-            .backend
-            .run(compiled.cypher, compiled.params, options)
-            .await?;
+        let rows = self.backend.run(cypher, params, options).await?;
         Ok(rows
             .first()
             .and_then(|row| row.first())
-            .map(|value| result::assemble(value, &compiled.shape))
+            .map(|value| result::assemble(value, shape))
             .filter(|v| !matches!(v, Value::Null)))
     }
 

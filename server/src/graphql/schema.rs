@@ -70,7 +70,7 @@ pub fn register_types(mut builder: SchemaBuilder) -> (SchemaBuilder, Object) {
 }
 
 /// `PatientConditions` for `Patient.conditions`.
-fn rel_prefix(label: &Label, rel: &Rel) -> String {
+pub(super) fn rel_prefix(label: &Label, rel: &Rel) -> String {
     let mut field = rel.field.to_string();
     if let Some(first) = field.get_mut(0..1) {
         first.make_ascii_uppercase();

@@ -14,7 +14,7 @@ use actix_web::{http::header, web, Either, HttpMessage as _, HttpRequest, HttpRe
 use async_graphql::dynamic::Schema;
 use async_graphql::http::GraphiQLSource;
 use async_graphql::Data;
-use async_graphql_actix_web::{GraphQLRequest, GraphQLResponse, GraphQLSubscription};
+use async_graphql_actix_web::{GraphQLResponse, GraphQLSubscription};
 use serde_json::json;
 
 use super::AppState;
@@ -34,15 +34,22 @@ pub struct GraphqlService {
     pub timeout: Duration,
     /// Parsed documents by query text.
     pub documents: crate::graphql::DocumentCache,
+    /// What the schema's resolvers share (the read fast path runs on it).
+    pub api: std::sync::Arc<crate::graphql::Api>,
+    /// Read queries answered without the executor's walk.
+    pub fast: crate::graphql::fast::FastPath,
 }
 
 pub(crate) async fn execute(
     state: web::Data<AppState>,
     service: web::Data<GraphqlService>,
     http_request: HttpRequest,
-    request: GraphQLRequest,
+    body: web::Bytes,
 ) -> Either<GraphQLResponse, HttpResponse> {
-    let request = request.into_inner();
+    let request = match read_request(&http_request, &body).await {
+        Ok(request) => request,
+        Err(error) => return Either::Right(HttpResponse::from_error(error)),
+    };
     if request.query.len() > state.max_query_bytes {
         state.metrics.count_request(ROUTE, 413);
         let message = format!(
@@ -56,15 +63,42 @@ pub(crate) async fn execute(
     }
     let started = std::time::Instant::now();
     let access = super::request_access(&state, &http_request);
-    let operation = request.query.clone();
-    let request = service.documents.prepare(request).data(access.clone());
-    let response = match tokio::time::timeout(service.timeout, service.schema.execute(request))
-        .await
-    {
-        Ok(response) => response,
-        Err(_) => async_graphql::Response::from_errors(vec![
-            GqlError::Timeout(service.timeout).into_server_error()
-        ]),
+    let plan = service
+        .fast
+        .plan(&request.query, request.operation_name.as_deref());
+    let fast = match plan.as_ref().filter(|plan| plan.is_validated()) {
+        Some(plan) => {
+            let answer = service
+                .fast
+                .execute(plan, &service.api, &access, &request.variables);
+            match tokio::time::timeout(service.timeout, answer).await {
+                Ok(answer) => answer,
+                Err(_) => Some(timed_out(service.timeout)),
+            }
+        }
+        None => None,
+    };
+    let operation;
+    let response = match fast {
+        Some(response) => {
+            operation = request.query;
+            response
+        }
+        None => {
+            operation = request.query.clone();
+            let request = service.documents.prepare(request).data(access.clone());
+            // A fast path that gave up (an error to report) spent some of
+            // the request's time.
+            let left = service.timeout.saturating_sub(started.elapsed());
+            let response = match tokio::time::timeout(left, service.schema.execute(request)).await {
+                Ok(response) => response,
+                Err(_) => timed_out(service.timeout),
+            };
+            if let (Some(plan), true) = (&plan, response.errors.is_empty()) {
+                plan.mark_validated();
+            }
+            response
+        }
     };
     let code_of = |e: &async_graphql::ServerError| {
         e.extensions
@@ -96,6 +130,40 @@ pub(crate) async fn execute(
         .metrics
         .observe_graphql(started.elapsed(), response.errors.is_empty());
     Either::Left(response.into())
+}
+
+/// The GraphQL request of a `POST` body, read as
+/// `async_graphql_actix_web::GraphQLRequest` reads it (JSON, or multipart
+/// with uploads; the same errors), from the body the framework has already
+/// collected rather than through a spawned task and a channel.
+async fn read_request(
+    http_request: &HttpRequest,
+    body: &[u8],
+) -> Result<async_graphql::Request, actix_web::Error> {
+    let content_type = http_request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok());
+    let options = http_request
+        .app_data::<async_graphql::http::MultipartOptions>()
+        .copied()
+        .unwrap_or_default();
+    let batch = async_graphql::http::receive_batch_body(content_type, body, options)
+        .await
+        .map_err(|error| match error {
+            async_graphql::ParseRequestError::PayloadTooLarge => {
+                actix_web::error::ErrorPayloadTooLarge(error)
+            }
+            _ => actix_web::error::ErrorBadRequest(error),
+        })?;
+    batch
+        .into_single()
+        .map_err(actix_web::error::ErrorBadRequest)
+}
+
+/// The answer to a request that ran out of time.
+fn timed_out(limit: Duration) -> async_graphql::Response {
+    async_graphql::Response::from_errors(vec![GqlError::Timeout(limit).into_server_error()])
 }
 
 /// The principal of a websocket's `connection_init` payload

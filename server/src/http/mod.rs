@@ -213,9 +213,11 @@ pub fn spawn_configured(
     );
     let cds = web::Data::new(cds::CdsService::new(api.recommendations().ok()));
     let graphql = web::Data::new(graphql::GraphqlService {
-        schema: crate::graphql::build_schema(api)?,
+        schema: crate::graphql::build_schema(api.clone())?,
+        api,
         timeout,
         documents: crate::graphql::DocumentCache::new(1_000),
+        fast: crate::graphql::fast::FastPath::new(1_000),
     });
     let state = web::Data::new(state);
     let query = web::Data::new(query);
