@@ -343,8 +343,10 @@ fn prepare(records: Vec<RawRecord>, archive: bool, file_done: Option<FileDone>) 
     let mut accepted = Vec::with_capacity(records.len());
     let mut kept = Vec::with_capacity(if archive { records.len() } else { 0 });
     let mut rejected = Vec::new();
-    for record in &records {
-        match parse_and_map(record) {
+    // The records are consumed here, so their bodies are freed on the
+    // worker once compressed, not on the writer.
+    for record in records {
+        match parse_and_map(&record) {
             Ok(mapped) => {
                 accepted.push((record.dir.clone(), mapped));
                 if archive {
@@ -354,7 +356,7 @@ fn prepare(records: Vec<RawRecord>, archive: bool, file_done: Option<FileDone>) 
             Err(rejection) => rejected.push(*rejection),
         }
     }
-    let frame = (!kept.is_empty()).then(|| encode_frame(&kept));
+    let frame = (!kept.is_empty()).then(|| encode_frame(&kept.iter().collect::<Vec<_>>()));
     Prepared {
         accepted,
         rejected,
