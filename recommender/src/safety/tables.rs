@@ -127,6 +127,15 @@ pub(super) fn target(
     }
 }
 
+/// Builds the error of one table row.
+fn row_error(table: &'static str, line: usize) -> impl Fn(&str) -> RecommendError {
+    move |message| RecommendError::Table {
+        table,
+        line,
+        message: message.to_owned(),
+    }
+}
+
 /// The rows of `allergy_exclusions.tsv`.
 pub(super) fn allergy_rules(
     text: &str,
@@ -135,11 +144,7 @@ pub(super) fn allergy_rules(
     const TABLE: &str = "allergy_exclusions.tsv";
     let mut out = Vec::new();
     for (line, fields) in lines(text) {
-        let bad = |message: &str| RecommendError::Table {
-            table: TABLE,
-            line,
-            message: message.to_owned(),
-        };
+        let bad = row_error(TABLE, line);
         if fields.len() < 3 || fields[1].is_empty() {
             return Err(bad("expected system<TAB>code<TAB>excludes<TAB>note"));
         }
@@ -181,11 +186,7 @@ pub(super) fn interactions(
     const TABLE: &str = "interactions.tsv";
     let mut out = Vec::new();
     for (line, fields) in lines(text) {
-        let bad = |message: &str| RecommendError::Table {
-            table: TABLE,
-            line,
-            message: message.to_owned(),
-        };
+        let bad = row_error(TABLE, line);
         if fields.len() < 5 {
             return Err(bad(
                 "expected a<TAB>b<TAB>severity<TAB>description<TAB>source",
