@@ -12,6 +12,7 @@ use std::path::Path;
 
 use flate2::read::GzDecoder;
 use recommender::conditions::ConditionRoles;
+use recommender::safety::normalized;
 use recommender::SafetyTables;
 use serde_json::Value;
 
@@ -138,19 +139,6 @@ fn all_codes() -> Codes {
     codes
 }
 
-/// The lower-cased words of a text, single-spaced, a space at each end.
-fn words(text: &str) -> String {
-    let mut out = String::from(" ");
-    for w in text
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-    {
-        out.push_str(&w.to_lowercase());
-        out.push(' ');
-    }
-    out
-}
-
 #[test]
 fn every_code_of_the_data_is_in_the_tables() {
     let codes = all_codes();
@@ -164,14 +152,14 @@ fn every_code_of_the_data_is_in_the_tables() {
             ));
             continue;
         };
-        let brand = tables.product_brand(code).map(|b| words(b));
+        let brand = tables.product_brand(code).map(|brand| normalized(brand));
         for display in displays {
-            let text = words(display);
+            let text = normalized(display);
             for (rxcui, name) in &parts {
                 let named = tables
                     .ingredient_names(rxcui)
                     .iter()
-                    .any(|n| text.contains(&words(n)));
+                    .any(|n| text.contains(&normalized(n)));
                 let branded = brand.as_ref().is_some_and(|b| text.contains(b.as_str()));
                 if !named && !branded {
                     problems.push(format!(

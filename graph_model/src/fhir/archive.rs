@@ -81,18 +81,6 @@ impl ArchiveWriter {
         &self.path
     }
 
-    /// Appends the records of one batch and syncs them to disk.
-    pub fn append(&mut self, records: &[&RawRecord]) -> Result<(), FhirError> {
-        if records.is_empty() {
-            return Ok(());
-        }
-        let frame = encode_frame(records).map_err(|e| FhirError::Write {
-            path: self.path.clone(),
-            source: e,
-        })?;
-        self.write_frame(&frame)
-    }
-
     /// Appends a frame made by [`encode_frame`] and syncs it to disk.
     pub fn write_frame(&mut self, frame: &[u8]) -> Result<(), FhirError> {
         let write_err = |path: &Path, e| FhirError::Write {

@@ -199,8 +199,9 @@ pub struct SafetyTables {
 }
 
 /// The lower-cased words of a text joined by single spaces, with a space at
-/// each end (so that ` word ` finds whole words).
-fn normalized(text: &str) -> String {
+/// each end (so that ` word ` finds whole words): how names are matched
+/// against displays.
+pub fn normalized(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 2);
     out.push(' ');
     for word in text
