@@ -43,7 +43,7 @@ impl Harness {
         Harness {
             schema: build_schema(api.clone()).expect("schema"),
             api,
-            fast: FastPath::new(1_000),
+            fast: FastPath::new(1_000, cache_entries),
             policies: PolicyBuilder::new(PseudonymKey::random()),
             runtime: tokio::runtime::Builder::new_multi_thread()
                 .worker_threads(2)
@@ -97,12 +97,14 @@ impl Harness {
         let plan = self.fast.plan(query, operation)?;
         let access = self.access(clearance);
         let variables = Variables::from_json(variables.clone());
-        let response = self
+        let answer = self
             .runtime
             .block_on(self.fast.execute(&plan, &self.api, &access, &variables))?;
+        let touched = access.touched();
+        assert_eq!(answer.touched, touched, "{query}: the answer's patients");
         Some((
-            serde_json::to_string(&response).expect("json"),
-            access.touched(),
+            String::from_utf8(answer.body.to_vec()).expect("utf-8"),
+            touched,
         ))
     }
 
@@ -127,6 +129,20 @@ impl Harness {
         assert_eq!(
             touched, expected_touched,
             "{clearance:?} {query}: noted patients"
+        );
+        // Again: with a cache, from the kept answer.
+        let (again, touched_again) = self
+            .fast(clearance, query, variables, operation)
+            .unwrap_or_else(|| {
+                panic!("{clearance:?} {query} {variables}: gave up the second time")
+            });
+        assert_eq!(
+            again, expected,
+            "{clearance:?} {query} {variables}: a second time"
+        );
+        assert_eq!(
+            touched_again, expected_touched,
+            "{clearance:?} {query}: noted patients a second time"
         );
     }
 
@@ -312,6 +328,34 @@ fn the_same_with_the_answer_cache() {
             }
         }
     }
+}
+
+#[test]
+fn a_kept_answer_is_never_stale() {
+    let harness = Harness::new(1_000);
+    let data = harness.data("{ patients(first: 1) { edges { node { id } } } }");
+    let id = ids(&data, "patients", "id")[0].clone();
+    let query = "query($id: ID!) { patient(id: $id) { id name } }";
+    let variables = json!({"id": id});
+    harness.same(&Clearance::Admin, query, &variables, None);
+    let db = harness.api.backend.database().expect("embedded");
+    let mut params = cypher::Params::new();
+    params.insert(
+        "id".into(),
+        cypher::CypherValue::String(id.as_str().expect("an id").into()),
+    );
+    cypher::execute(
+        db,
+        "MATCH (p:Patient {id: $id}) SET p.name = 'Renamed Since'",
+        &params,
+        &cypher::QueryOptions::default(),
+    )
+    .expect("write");
+    let (answer, _) = harness
+        .fast(&Clearance::Admin, query, &variables, None)
+        .expect("the fast path answers");
+    assert!(answer.contains("Renamed Since"), "{answer}");
+    harness.same(&Clearance::Admin, query, &variables, None);
 }
 
 #[test]

@@ -13,6 +13,7 @@
 
 use std::fmt;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
@@ -107,9 +108,39 @@ struct PublicKey {
 }
 
 /// Checks bearer tokens against the configured secret and public keys.
+///
+/// Tokens whose signature and claims have been checked are kept (up to
+/// [`VERIFIED_TOKENS`] of them): a kept token skips the signature check
+/// and the claims' parse, but its `exp` and `nbf` are checked again on
+/// every use, with the same leeway and errors.
 pub struct TokenVerifier {
     hmac: Option<DecodingKey>,
     keys: Vec<PublicKey>,
+    verified: moka::sync::Cache<String, Arc<Verified>>,
+}
+
+/// How many verified tokens a [`TokenVerifier`] keeps.
+pub const VERIFIED_TOKENS: u64 = 10_000;
+
+/// A token that passed every check, and the times it is valid within.
+struct Verified {
+    principal: Principal,
+    exp: u64,
+    nbf: Option<u64>,
+}
+
+impl Verified {
+    /// The principal, if the token is still (or already) valid at `now`
+    /// (seconds since the epoch), as `jsonwebtoken` decides it.
+    fn at(&self, now: u64) -> Result<Principal, AuthError> {
+        if self.exp < now.saturating_sub(LEEWAY_SECS) {
+            return Err(AuthError::Expired);
+        }
+        if self.nbf.is_some_and(|nbf| nbf > now + LEEWAY_SECS) {
+            return Err(AuthError::NotYetValid);
+        }
+        Ok(self.principal.clone())
+    }
 }
 
 impl fmt::Debug for TokenVerifier {
@@ -140,6 +171,12 @@ struct ReadClaims {
     orgs: Option<Vec<String>>,
     #[serde(default)]
     scope: Option<String>,
+    /// Checked by `jsonwebtoken` (required); kept for later uses.
+    #[serde(default)]
+    exp: Option<u64>,
+    /// Checked by `jsonwebtoken` when present; kept for later uses.
+    #[serde(default)]
+    nbf: Option<u64>,
 }
 
 impl TokenVerifier {
@@ -176,7 +213,11 @@ impl TokenVerifier {
             }
             None => Vec::new(),
         };
-        Ok(Some(TokenVerifier { hmac, keys }))
+        Ok(Some(TokenVerifier {
+            hmac,
+            keys,
+            verified: moka::sync::Cache::new(VERIFIED_TOKENS),
+        }))
     }
 
     /// Number of public keys.
@@ -186,6 +227,9 @@ impl TokenVerifier {
 
     /// The principal of a valid token.
     pub fn verify(&self, token: &str) -> Result<Principal, AuthError> {
+        if let Some(verified) = self.verified.get(token) {
+            return verified.at(now_secs());
+        }
         let header = read_header(token)?;
         let (alg, key) = self.key_for(&header)?;
         let mut validation = Validation::new(alg);
@@ -227,7 +271,17 @@ impl TokenVerifier {
                 claim: "role".into(),
             })?
             .parse()?;
-        Principal::new(sub, role, claims.orgs.unwrap_or_default(), claims.scope)
+        let principal = Principal::new(sub, role, claims.orgs.unwrap_or_default(), claims.scope)?;
+        // `jsonwebtoken` requires `exp`: a token without one never gets here.
+        if let Some(exp) = claims.exp {
+            let verified = Verified {
+                principal: principal.clone(),
+                exp,
+                nbf: claims.nbf,
+            };
+            self.verified.insert(token.to_owned(), Arc::new(verified));
+        }
+        Ok(principal)
     }
 
     /// The algorithm and key a token with `header` must be checked with.
@@ -350,4 +404,67 @@ fn read_jwks(text: &str, path: &Path) -> Result<Vec<PublicKey>, ConfigError> {
         });
     }
     Ok(keys)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn verifier(secret: &Secret) -> TokenVerifier {
+        TokenVerifier::new(Some(secret), None)
+            .expect("config")
+            .expect("a verifier")
+    }
+
+    #[test]
+    fn a_kept_token_is_checked_for_time_on_every_use() {
+        let principal = Principal::new("kept", Role::Analyst, Vec::new(), None).expect("principal");
+        let now = now_secs();
+        let kept = |exp, nbf| Verified {
+            principal: principal.clone(),
+            exp,
+            nbf,
+        };
+        assert_eq!(kept(now + 60, None).at(now).expect("valid").sub, "kept");
+        // Within the leeway on both sides, as jsonwebtoken allows.
+        assert!(kept(now - LEEWAY_SECS, Some(now + LEEWAY_SECS))
+            .at(now)
+            .is_ok());
+        assert!(matches!(
+            kept(now - LEEWAY_SECS - 1, None).at(now),
+            Err(AuthError::Expired)
+        ));
+        assert!(matches!(
+            kept(now + 60, Some(now + LEEWAY_SECS + 1)).at(now),
+            Err(AuthError::NotYetValid)
+        ));
+    }
+
+    #[test]
+    fn the_second_use_of_a_token_gives_the_same_principal_and_a_forged_one_fails() {
+        let secret = Secret::new("k".repeat(MIN_SECRET_BYTES));
+        let verifier = verifier(&secret);
+        let principal =
+            Principal::new("c1", Role::Clinician, vec!["org-1".into()], None).expect("principal");
+        let claims = Claims::for_principal(&principal, Duration::from_secs(600));
+        let token = sign_hs256(&secret, &claims).expect("token");
+        let first = verifier.verify(&token).expect("valid");
+        let second = verifier.verify(&token).expect("valid again");
+        assert_eq!(first, second);
+        assert_eq!(second.orgs, vec!["org-1".to_owned()]);
+        // A token with the same claims but another key is still refused
+        // (the kept token is found by its whole text, signature included).
+        let other = sign_hs256(&Secret::new("x".repeat(MIN_SECRET_BYTES)), &claims).expect("token");
+        assert!(matches!(
+            verifier.verify(&other),
+            Err(AuthError::BadSignature)
+        ));
+        // An expired token is never kept, and refused each time.
+        let mut expired = claims;
+        expired.exp = now_secs() - LEEWAY_SECS - 10;
+        let expired = sign_hs256(&secret, &expired).expect("token");
+        for _ in 0..2 {
+            assert!(matches!(verifier.verify(&expired), Err(AuthError::Expired)));
+        }
+    }
 }

@@ -59,6 +59,37 @@ type ReadKey = (String, String, u64, Clearance);
 /// A cached answer: the rows and the patients the query touched.
 type Answer = (Rows, Vec<String>);
 
+/// The size of one entry of the answer caches (`--graphql-cache` counts
+/// entries): an answer weighs one entry per started 4 KiB of what it
+/// holds, so a cache of `n` entries holds about `n` × 4 KiB at most.
+pub const CACHE_ENTRY_BYTES: usize = 4096;
+
+/// The weight of a cached answer of `bytes` bytes, in entries (at least
+/// one).
+pub fn entry_weight(bytes: usize) -> u32 {
+    u32::try_from(bytes.div_ceil(CACHE_ENTRY_BYTES).max(1)).unwrap_or(u32::MAX)
+}
+
+/// About how many bytes `rows` and `touched` hold (strings and lists by
+/// their contents, everything else by a small fixed size).
+fn answer_bytes(rows: &Rows, touched: &[String]) -> usize {
+    fn value_bytes(value: &CypherValue) -> usize {
+        match value {
+            CypherValue::String(text) => 16 + text.len(),
+            CypherValue::List(items) => 16 + items.iter().map(value_bytes).sum::<usize>(),
+            CypherValue::Map(entries) => {
+                16 + entries
+                    .iter()
+                    .map(|(key, value)| key.len() + value_bytes(value))
+                    .sum::<usize>()
+            }
+            _ => 16,
+        }
+    }
+    rows.iter().flatten().map(value_bytes).sum::<usize>()
+        + touched.iter().map(|id| 16 + id.len()).sum::<usize>()
+}
+
 /// The embedded engine: queries run on the blocking thread pool (small
 /// reads inline). Answers of reads are cached by graph version: any commit
 /// makes a new version, so a cached answer is never stale.
@@ -70,11 +101,14 @@ pub struct EmbeddedBackend {
 
 impl EmbeddedBackend {
     /// A backend over `db` with a read cache of up to `cache_entries`
-    /// answers (0: none).
+    /// answers (0: none), weighed as [`entry_weight`] says.
     pub fn new(db: Database, cache_entries: u64) -> Arc<EmbeddedBackend> {
         let cache = (cache_entries > 0).then(|| {
             moka::sync::Cache::builder()
                 .max_capacity(cache_entries)
+                .weigher(|_: &ReadKey, answer: &Arc<Answer>| {
+                    entry_weight(answer_bytes(&answer.0, &answer.1))
+                })
                 .time_to_idle(Duration::from_secs(600))
                 .build()
         });

@@ -17,6 +17,13 @@
 //! types or values, a document over the depth or complexity limits, an
 //! error of any kind, a null where the schema promises a value) returns
 //! `None`, and the caller runs the executor as always.
+//!
+//! Answers are kept, serialized, by (document, variables, graph version,
+//! caller's clearance), with the patients they touched: a repeated read
+//! of an unchanged graph is answered from the bytes, still noting its
+//! patients for the audit record. Any commit makes a new graph version,
+//! so a kept answer is never stale; the policy of a request depends on
+//! its clearance only, so callers of one clearance share answers.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -26,6 +33,7 @@ use async_graphql::parser::types::{
     Selection, SelectionSet, VariableDefinition,
 };
 use async_graphql::{Name, Positioned, Value, Variables};
+use bytes::Bytes;
 use indexmap::IndexMap;
 
 use super::compile::{Compiled, Compiler};
@@ -33,14 +41,41 @@ use super::limits;
 use super::model::{self, Label, PropType, Rel};
 use super::selection::{DocField, DocScope, Selected};
 use super::Api;
-use crate::security::RequestAccess;
+use crate::security::{Clearance, RequestAccess};
 
-/// Documents seen by the fast path, by (query text, operation name), and
-/// their compiled root fields by (plan, variables).
+/// Documents seen by the fast path, by (query text, operation name), their
+/// compiled root fields by (plan, variables), and their answers.
 pub struct FastPath {
     plans: moka::sync::Cache<(String, Option<String>), Option<Arc<Plan>>>,
     compiled: moka::sync::Cache<(u64, String), Arc<[Option<Compiled>]>>,
+    answers: Option<moka::sync::Cache<AnswerKey, Arc<Answer>>>,
     next_plan: AtomicU64,
+}
+
+/// A kept answer's key: the plan, the variables (as printed), the graph
+/// version it read and the clearance it ran with.
+type AnswerKey = (u64, String, u64, Clearance);
+
+/// A fast answer: the serialized GraphQL response
+/// (`{"data":{...}}`, as async-graphql serializes it) and the patients
+/// it touched.
+#[derive(Debug)]
+pub struct Answer {
+    /// The response body.
+    pub body: Bytes,
+    /// The patients the answer touched, in id order.
+    pub touched: Vec<String>,
+}
+
+impl Answer {
+    /// What the answer weighs in a cache counted in entries: one per
+    /// started [`crate::graphql::backend::CACHE_ENTRY_BYTES`] of body and
+    /// patient ids, so that large answers cannot make a cache of `n`
+    /// entries hold much more than `n` small ones.
+    fn weight(&self) -> u32 {
+        let bytes = self.body.len() + self.touched.iter().map(String::len).sum::<usize>();
+        super::backend::entry_weight(bytes)
+    }
 }
 
 /// A document the fast path can answer, once async-graphql has answered
@@ -89,13 +124,23 @@ enum Kind {
 }
 
 impl FastPath {
-    /// A fast path remembering up to `entries` documents, and ten times
-    /// as many compilations of them (one per set of variables: the
-    /// compiled Cypher depends on nothing else).
-    pub fn new(entries: u64) -> FastPath {
+    /// A fast path remembering up to `entries` documents, ten times as
+    /// many compilations of them (one per set of variables: the compiled
+    /// Cypher depends on nothing else), and up to `answer_entries`
+    /// answers (0: none kept), weighed as
+    /// [`crate::graphql::backend::entry_weight`] says.
+    pub fn new(entries: u64, answer_entries: u64) -> FastPath {
+        let answers = (answer_entries > 0).then(|| {
+            moka::sync::Cache::builder()
+                .max_capacity(answer_entries)
+                .weigher(|_: &AnswerKey, answer: &Arc<Answer>| answer.weight())
+                .time_to_idle(std::time::Duration::from_secs(600))
+                .build()
+        });
         FastPath {
             plans: moka::sync::Cache::new(entries),
             compiled: moka::sync::Cache::new(entries.saturating_mul(10)),
+            answers,
             next_plan: AtomicU64::new(0),
         }
     }
@@ -114,18 +159,35 @@ impl FastPath {
     }
 
     /// The answer to `plan` with `variables`, exactly as the executor
-    /// would give it, or `None` to let the executor answer.
+    /// would give it, serialized; or `None` to let the executor answer.
+    /// The patients it touched are noted in `access`.
     pub async fn execute(
         &self,
         plan: &Plan,
         api: &Api,
         access: &Arc<RequestAccess>,
         variables: &Variables,
-    ) -> Option<async_graphql::Response> {
+    ) -> Option<Arc<Answer>> {
         if !plan.is_validated() {
             return None;
         }
-        let key = (plan.id, format!("{variables:?}"));
+        let printed = format!("{variables:?}");
+        let answer_key = match (&self.answers, api.backend.database()) {
+            (Some(_), Some(db)) => Some((
+                plan.id,
+                printed.clone(),
+                db.snapshot().lsn(),
+                access.caller.clearance.clone(),
+            )),
+            _ => None,
+        };
+        if let (Some(answers), Some(key)) = (&self.answers, &answer_key) {
+            if let Some(answer) = answers.get(key) {
+                access.note(answer.touched.iter().cloned());
+                return Some(answer);
+            }
+        }
+        let key = (plan.id, printed);
         let compiled = match self.compiled.get(&key) {
             Some(compiled) => compiled,
             None => {
@@ -146,7 +208,17 @@ impl FastPath {
             };
             data.insert(root.out.key.clone(), shape(Some(value), &root.out)?);
         }
-        Some(async_graphql::Response::new(Value::Object(data)))
+        let response = async_graphql::Response::new(Value::Object(data));
+        let body = serde_json::to_vec(&response).ok()?;
+        let answer = Arc::new(Answer {
+            body: Bytes::from(body),
+            // Only this fast path has noted patients in this request so far.
+            touched: access.touched(),
+        });
+        if let (Some(answers), Some(key)) = (&self.answers, answer_key) {
+            answers.insert(key, answer.clone());
+        }
+        Some(answer)
     }
 }
 

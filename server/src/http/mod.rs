@@ -206,6 +206,7 @@ pub fn spawn_configured(
     workers: usize,
 ) -> anyhow::Result<RunningServer> {
     let timeout = limits.timeout;
+    let answer_entries = limits.cache_entries;
     let api = crate::graphql::Api::new(
         crate::graphql::EmbeddedBackend::new(state.db.clone(), limits.cache_entries),
         limits,
@@ -217,7 +218,7 @@ pub fn spawn_configured(
         api,
         timeout,
         documents: crate::graphql::DocumentCache::new(1_000),
-        fast: crate::graphql::fast::FastPath::new(1_000),
+        fast: crate::graphql::fast::FastPath::new(1_000, answer_entries),
     });
     let state = web::Data::new(state);
     let query = web::Data::new(query);
