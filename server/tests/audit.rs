@@ -400,3 +400,78 @@ fn show_answers_who_looked_at_a_patient() {
     drop(log);
     drop(db);
 }
+
+#[test]
+fn a_request_touching_many_patients_names_a_set_file_that_show_and_verify_read() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let log = AuditLog::open(dir.path()).expect("opens");
+    let many: Vec<String> = (0..audit::sets::MAX_LISTED_PATIENTS + 500)
+        .map(|i| format!("p-{i:06}"))
+        .collect();
+    let many: Vec<&str> = many.iter().map(String::as_str).collect();
+    let aggregate = "{ payers { claimsAggregate { count } } }";
+    for subject in ["alice", "bob"] {
+        log.append(event(subject, &many, aggregate))
+            .expect("appends");
+    }
+    log.append(event("carol", &["p-000003"], "one patient"))
+        .expect("appends");
+    let records = lines(dir.path());
+    assert_eq!(records.len(), 3);
+    let first: Json = serde_json::from_str(&records[0]).expect("json");
+    assert_eq!(first["patients"], serde_json::json!([]));
+    assert_eq!(first["patients_count"], many.len());
+    let digest = first["patients_set"].as_str().expect("a set").to_owned();
+    let second: Json = serde_json::from_str(&records[1]).expect("json");
+    assert_eq!(second["patients_set"], digest.as_str(), "one file for both");
+    assert!(
+        records[0].len() < 1_000,
+        "the record stays small: {}",
+        records[0]
+    );
+    let set_file = audit::sets::set_path(&audit::audit_dir(dir.path()), &digest);
+    let ids: Vec<String> = std::fs::read_to_string(&set_file)
+        .expect("the set file")
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("a JSON string"))
+        .collect();
+    assert_eq!(ids, many, "every id, in order");
+
+    let data_dir = path_arg(dir.path());
+    let show = |patient: &str| {
+        let output = run(
+            dir.path(),
+            &[
+                "audit",
+                "show",
+                "--data-dir",
+                &data_dir,
+                "--patient",
+                patient,
+                "--json",
+            ],
+        );
+        assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+        let json: Json = serde_json::from_slice(&output.stdout).expect("json");
+        json.as_array()
+            .expect("an array")
+            .iter()
+            .map(|r| r["sub"].as_str().expect("sub").to_owned())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(show("p-001499"), ["alice", "bob"]);
+    assert_eq!(show("p-000003"), ["alice", "bob", "carol"]);
+    assert!(show("p-999999").is_empty());
+    log.close().expect("closes");
+    assert!(verify(dir.path()).intact());
+
+    // The set file altered: verify names the first record that uses it.
+    let text_before = std::fs::read_to_string(&set_file).expect("reads");
+    std::fs::write(&set_file, text_before.replace("p-000007", "p-000008")).expect("alters");
+    assert_eq!(broken(dir.path()), (BreakKind::PatientSet, 1, Some(1)));
+    std::fs::remove_file(&set_file).expect("removes");
+    let report = verify(dir.path());
+    let b = report.broken.expect("a missing set is named");
+    assert_eq!(b.kind, BreakKind::PatientSet);
+    assert!(b.reason.contains("missing"), "{}", b.reason);
+}

@@ -16,6 +16,7 @@ use parking_lot::{Condvar, Mutex};
 use super::error::AuditError;
 use super::read::{read_at, read_head, sync_dir, write_head, Head};
 use super::record::{bounded_operation, now, sha256_hex, AuditEvent, Prepared, GENESIS};
+use super::sets::{self, MAX_LISTED_PATIENTS};
 use super::verify::check_line;
 use super::{AUDIT_DIR, LOCK_FILE, LOG_FILE};
 
@@ -48,6 +49,8 @@ struct Shared {
     synced: Mutex<u64>,
     stop: Mutex<bool>,
     wake: Condvar,
+    /// Set files written by this process.
+    sets_written: Mutex<sets::Written>,
 }
 
 /// The audit log of a data directory: see the module documentation of
@@ -147,6 +150,7 @@ impl AuditLog {
             synced: Mutex::new(resume.seq),
             stop: Mutex::new(false),
             wake: Condvar::new(),
+            sets_written: Mutex::new(sets::Written::default()),
         });
         let background = shared.clone();
         let syncer = std::thread::Builder::new()
@@ -182,7 +186,12 @@ impl AuditLog {
             return Ok(());
         };
         bounded_operation(&mut event.operation);
-        let prepared = Prepared::new(&event)?;
+        let prepared = if event.patient_ids.len() > MAX_LISTED_PATIENTS {
+            let (digest, count) = shared.write_set(&mut event.patient_ids)?;
+            Prepared::new(&event, Some((&digest, count)))?
+        } else {
+            Prepared::new(&event, None)?
+        };
         let mut guard = shared.tail.lock();
         let tail = &mut *guard;
         if let Some(reason) = &tail.poisoned {
@@ -249,6 +258,23 @@ impl Drop for AuditLog {
 }
 
 impl Shared {
+    /// Writes the set file of `ids` (sorted and deduplicated first) unless
+    /// this process wrote it already; returns its SHA-256 and id count.
+    /// The file is durable before this returns, so before any record
+    /// names it.
+    fn write_set(&self, ids: &mut Vec<String>) -> Result<(String, u64), AuditError> {
+        if !ids.is_sorted_by(|a, b| a < b) {
+            ids.sort_unstable();
+            ids.dedup();
+        }
+        let (bytes, digest) = sets::encode(ids)?;
+        if !self.sets_written.lock().contains(&digest) {
+            sets::write(&self.dir, &digest, &bytes)?;
+            self.sets_written.lock().insert(digest.clone());
+        }
+        Ok((digest, ids.len() as u64))
+    }
+
     fn run_syncer(&self) {
         loop {
             {

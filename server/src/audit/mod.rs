@@ -13,6 +13,12 @@
 //! - `head`: `{"seq": N, "hash": "<SHA-256 of record N's line>"}`, the last
 //!   record known to be on disk, rewritten atomically (temporary file,
 //!   fsync, rename) each time the log is fsynced.
+//! - `patients/<sha256>.jsonl`: the patient ids of a request that touched
+//!   more than [`sets::MAX_LISTED_PATIENTS`] patients, one JSON string per
+//!   line in id order, named by the SHA-256 of its bytes; the record has
+//!   `"patients":[]`, `patients_count` and `patients_set` (the SHA-256)
+//!   instead of the list (format in [`sets`]). Written once per distinct
+//!   set, durable before the first record naming it.
 //! - `torn-<seq>.log`: the bytes of a record a crash left incomplete, set
 //!   aside when the log was next opened.
 //! - `lock`: held by the one process that writes the log (the server).
@@ -48,7 +54,9 @@
 //!   or the log ends before the record the head names: records were
 //!   removed at the end;
 //! - is the last and has no newline: a torn tail (a crash while writing;
-//!   the server cuts it when it next opens the log).
+//!   the server cuts it when it next opens the log);
+//! - names a patient set file that is missing, does not hash to its name,
+//!   or holds another number of ids than the record says.
 //!
 //! A log with records and no head file is reported as `head missing`.
 //!
@@ -74,6 +82,7 @@ mod error;
 mod log;
 pub mod read;
 pub mod record;
+pub mod sets;
 mod verify;
 
 pub use error::AuditError;

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::error::AuditError;
 use super::record::Record;
+use super::sets::SetReader;
 use super::{HEAD_FILE, LOG_FILE};
 
 /// What the head file says: the last record known to be on disk.
@@ -147,12 +148,22 @@ pub struct Filter {
 }
 
 impl Filter {
-    /// `true` when `record` passes every condition given.
-    pub fn matches(&self, record: &Record) -> bool {
-        self.patient
-            .as_deref()
-            .is_none_or(|p| record.touches_patient(p))
-            && self.subject.as_deref().is_none_or(|s| record.sub == s)
+    /// `true` when `record` passes every condition given (a patient in the
+    /// record's set file is looked up in `sets`).
+    pub fn matches(&self, record: &Record, sets: &mut SetReader) -> Result<bool, AuditError> {
+        if self.subject.as_deref().is_some_and(|s| record.sub != s) {
+            return Ok(false);
+        }
+        let Some(patient) = self.patient.as_deref() else {
+            return Ok(true);
+        };
+        if record.touches_patient(patient) {
+            return Ok(true);
+        }
+        match &record.patients_set {
+            Some(digest) => sets.holds(digest, patient),
+            None => Ok(false),
+        }
     }
 }
 
@@ -165,6 +176,7 @@ pub fn scan(
     each: &mut dyn FnMut(&Record) -> std::io::Result<()>,
 ) -> Result<(u64, u64), AuditError> {
     let mut lines = LineReader::open(audit_dir)?;
+    let mut sets = SetReader::new(audit_dir);
     let mut buf = Vec::with_capacity(1024);
     let (mut read, mut skipped) = (0u64, 0u64);
     while let Some(kind) = lines.next_line(&mut buf)? {
@@ -173,11 +185,15 @@ pub fn scan(
             continue;
         }
         // Cheap pre-check: a record naming the patient has its id in the
-        // line's bytes (an escaped id falls through to the parse).
+        // line's bytes (an escaped id falls through to the parse), or names
+        // a set file.
         if let Some(p) = filter.patient.as_deref() {
             let plain =
                 !p.is_empty() && !p.chars().any(|c| c == '"' || c == '\\' || c.is_control());
-            if plain && memchr::memmem::find(&buf, p.as_bytes()).is_none() {
+            if plain
+                && memchr::memmem::find(&buf, p.as_bytes()).is_none()
+                && memchr::memmem::find(&buf, b"\"patients_set\":").is_none()
+            {
                 read += 1;
                 continue;
             }
@@ -185,7 +201,7 @@ pub fn scan(
         match serde_json::from_slice::<Record>(&buf) {
             Ok(record) => {
                 read += 1;
-                if filter.matches(&record) {
+                if filter.matches(&record, &mut sets)? {
                     each(&record).map_err(|e| AuditError::io("writing", "standard output", e))?;
                 }
             }

@@ -134,6 +134,10 @@ struct Body<'a> {
     door: Door,
     operation: &'a str,
     patients: &'a [String],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    patients_count: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    patients_set: Option<&'a str>,
     outcome: &'a Outcome,
     prev: &'a str,
 }
@@ -154,8 +158,15 @@ pub struct Record {
     pub door: Door,
     /// The query text or operation.
     pub operation: String,
-    /// The patient ids touched.
+    /// The patient ids touched (empty when they are in a set file).
     pub patients: Vec<String>,
+    /// How many patients were touched, when they are in a set file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub patients_count: Option<u64>,
+    /// The SHA-256 of the set file holding the patient ids touched, when
+    /// there were more than [`super::sets::MAX_LISTED_PATIENTS`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub patients_set: Option<String>,
     /// How it ended.
     pub outcome: Outcome,
     /// SHA-256 (hex) of the previous record's line, or [`GENESIS`].
@@ -180,6 +191,8 @@ impl Record {
                 door: self.door,
                 operation: &self.operation,
                 patients: &self.patients,
+                patients_count: self.patients_count,
+                patients_set: self.patients_set.as_deref(),
                 outcome: &self.outcome,
                 prev: &self.prev,
             },
@@ -187,7 +200,9 @@ impl Record {
         Ok((line, hash))
     }
 
-    /// `true` when the record names the patient (as `ID` or `Patient/ID`).
+    /// `true` when the record itself lists the patient (as `ID` or
+    /// `Patient/ID`); a record with a [`Record::patients_set`] has them in
+    /// its set file ([`super::sets::SetReader::holds`]).
     pub fn touches_patient(&self, id: &str) -> bool {
         self.patients
             .iter()
@@ -204,6 +219,10 @@ struct Middle<'a> {
     door: Door,
     operation: &'a str,
     patients: &'a [String],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    patients_count: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    patients_set: Option<&'a str>,
     outcome: &'a Outcome,
 }
 
@@ -215,14 +234,24 @@ pub(crate) struct Prepared {
 }
 
 impl Prepared {
-    /// Encodes `event`'s fields.
-    pub(crate) fn new(event: &AuditEvent) -> Result<Prepared, serde_json::Error> {
+    /// Encodes `event`'s fields; with `set` (its SHA-256 and count), the
+    /// patients are named by their set file instead of listed.
+    pub(crate) fn new(
+        event: &AuditEvent,
+        set: Option<(&str, u64)>,
+    ) -> Result<Prepared, serde_json::Error> {
         let mut middle = serde_json::to_vec(&Middle {
             sub: &event.subject,
             role: &event.role,
             door: event.door,
             operation: &event.operation,
-            patients: &event.patient_ids,
+            patients: if set.is_some() {
+                &[]
+            } else {
+                &event.patient_ids
+            },
+            patients_count: set.map(|(_, count)| count),
+            patients_set: set.map(|(digest, _)| digest),
             outcome: &event.outcome,
         })?;
         // `{…}` → `…`
@@ -265,7 +294,7 @@ fn encode_event(
     event: &AuditEvent,
     prev: &str,
 ) -> Result<String, serde_json::Error> {
-    Prepared::new(event)?.line(out, seq, time, prev)
+    Prepared::new(event, None)?.line(out, seq, time, prev)
 }
 
 fn encode_line(out: &mut Vec<u8>, body: &Body<'_>) -> Result<String, serde_json::Error> {
@@ -372,6 +401,38 @@ mod tests {
             assert_eq!(record.operation, text);
             assert_eq!(record.encode().expect("encodes"), (line, hash));
         }
+    }
+
+    #[test]
+    fn a_record_naming_a_patient_set_reads_back_to_the_same_bytes() {
+        let digest = sha256_hex(b"a set");
+        let mut line = Vec::new();
+        let hash = Prepared::new(&event(), Some((&digest, 1_234)))
+            .expect("encodes")
+            .line(&mut line, 9, "2024-01-02T03:04:05.678Z", GENESIS)
+            .expect("encodes");
+        let record: Record = serde_json::from_slice(&line).expect("parses");
+        assert!(record.patients.is_empty());
+        assert_eq!(record.patients_count, Some(1_234));
+        assert_eq!(record.patients_set.as_deref(), Some(digest.as_str()));
+        assert_eq!(record.encode().expect("encodes"), (line.clone(), hash));
+        let text = String::from_utf8(line).expect("utf-8");
+        assert!(text.contains(&format!(
+            r#""patients":[],"patients_count":1234,"patients_set":"{digest}","outcome""#
+        )));
+        // A record listing its patients has neither field.
+        let mut listed = Vec::new();
+        encode_event(
+            &mut listed,
+            1,
+            "2024-01-02T03:04:05.678Z",
+            &event(),
+            GENESIS,
+        )
+        .expect("encodes");
+        assert!(!String::from_utf8(listed)
+            .expect("utf-8")
+            .contains("patients_"));
     }
 
     #[test]

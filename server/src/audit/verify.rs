@@ -10,6 +10,7 @@ use serde::Serialize;
 use super::error::AuditError;
 use super::read::{read_head, torn_files, Head, Line, LineReader};
 use super::record::{sha256_hex, Record, GENESIS};
+use super::sets::SetReader;
 
 /// Why a record breaks the chain.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -37,6 +38,9 @@ pub enum BreakKind {
     HeadMismatch,
     /// The log has records but no head file, so its end cannot be checked.
     HeadMissing,
+    /// The record names a patient set file that is missing, altered, or
+    /// holds another number of ids.
+    PatientSet,
 }
 
 impl fmt::Display for BreakKind {
@@ -50,6 +54,7 @@ impl fmt::Display for BreakKind {
             BreakKind::TornTail => "torn tail",
             BreakKind::HeadMismatch => "head mismatch",
             BreakKind::HeadMissing => "head missing",
+            BreakKind::PatientSet => "patient set",
         })
     }
 }
@@ -171,6 +176,7 @@ pub fn verify(audit_dir: &Path) -> Result<VerifyReport, AuditError> {
         Err(e) => return Err(e),
     };
     report.head_file.clone_from(&head_file);
+    let mut sets = SetReader::new(audit_dir);
     let mut buf = Vec::with_capacity(1024);
     let mut line_no = 0u64;
     while let Some(kind) = lines.next_line(&mut buf)? {
@@ -248,6 +254,24 @@ pub fn verify(audit_dir: &Path) -> Result<VerifyReport, AuditError> {
                         head.hash
                     ),
                 ));
+                return Ok(report);
+            }
+        }
+        if let Some(digest) = &record.patients_set {
+            let count = record.patients_count.unwrap_or(0);
+            let problem = match sets.check(digest, count)? {
+                Ok(()) if record.patients.is_empty() && record.patients_count.is_some() => None,
+                Ok(()) => Some(
+                    "a record with a patient set has `patients_count` and an empty `patients`"
+                        .to_owned(),
+                ),
+                Err(problem) => Some(format!(
+                    "{problem} ({})",
+                    super::sets::set_path(audit_dir, digest).display()
+                )),
+            };
+            if let Some(reason) = problem {
+                report.broken = Some(broken(line_no, seq, BreakKind::PatientSet, reason));
                 return Ok(report);
             }
         }
