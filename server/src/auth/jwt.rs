@@ -116,7 +116,7 @@ struct PublicKey {
 pub struct TokenVerifier {
     hmac: Option<DecodingKey>,
     keys: Vec<PublicKey>,
-    verified: moka::sync::Cache<String, Arc<Verified>>,
+    verified: Box<moka::sync::Cache<String, Arc<Verified>>>,
 }
 
 /// How many verified tokens a [`TokenVerifier`] keeps.
@@ -155,6 +155,7 @@ impl fmt::Debug for TokenVerifier {
                     .map(|k| (k.kid.clone(), k.alg))
                     .collect::<Vec<_>>(),
             )
+            .field("verified_tokens_kept", &self.verified.entry_count())
             .finish()
     }
 }
@@ -216,7 +217,7 @@ impl TokenVerifier {
         Ok(Some(TokenVerifier {
             hmac,
             keys,
-            verified: moka::sync::Cache::new(VERIFIED_TOKENS),
+            verified: Box::new(moka::sync::Cache::new(VERIFIED_TOKENS)),
         }))
     }
 
