@@ -791,18 +791,22 @@ pub fn parse_and_map(record: &RawRecord) -> Result<Mapped, Box<Rejection>> {
             Reject::at("", "a resource must be a JSON object"),
         )));
     };
-    let resource_type = map
-        .get("resourceType")
-        .and_then(|v| v.as_str())
-        .map(str::to_owned);
-    let id = map.get("id").and_then(|v| v.as_str()).map(str::to_owned);
     map_resource(
         map,
         &MapContext {
             full_url: record.full_url.as_deref(),
         },
     )
-    .map_err(|reject| Box::new(rejection(&record.source, resource_type, id, reject)))
+    .map_err(|reject| {
+        // Read only for a rejection: an accepted record copies neither.
+        let text = |key: &str| map.get(key).and_then(|v| v.as_str()).map(str::to_owned);
+        Box::new(rejection(
+            &record.source,
+            text("resourceType"),
+            text("id"),
+            reject,
+        ))
+    })
 }
 
 /// Loads `paths` into `db` in one go.
