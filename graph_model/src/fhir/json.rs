@@ -481,8 +481,8 @@ pub fn parse_reference_text(text: &str) -> Result<Option<Reference<'_>>, String>
     let mut tail = text.rsplit('/');
     let last = [tail.next(), tail.next(), tail.next(), tail.next()];
     let type_and_id = match last {
-        [_, Some("_history"), Some(id), Some(resource_type)] => Some((resource_type, id)),
-        [Some(id), Some(resource_type), ..] => Some((resource_type, id)),
+        [_, Some("_history"), Some(id), Some(resource_type)]
+        | [Some(id), Some(resource_type), ..] => Some((resource_type, id)),
         _ => None,
     };
     if let Some((resource_type, id)) = type_and_id {

@@ -1,8 +1,8 @@
 //! Parsing one record's JSON text into a `serde_json::Value`, checking the
 //! record limits (nesting depth, string and key length) on the way.
 //!
-//! The parser is serde_json's; only the visitor that builds the tree is
-//! ours. It builds the same `Value` serde_json's own visitor does, and notes
+//! The parser is `serde_json`'s; only the visitor that builds the tree is
+//! ours. It builds the same `Value` `serde_json`'s own visitor does, and notes
 //! while it builds whether any element is over a limit, so an accepted
 //! record is never walked a second time for the limits. Only a record that
 //! is over a limit is walked again, by [`check_limits`], to name the path
