@@ -7,7 +7,7 @@ use std::sync::Arc;
 use super::json::RefTarget;
 use super::mapping::{Endpoint, EobPayer, Mapped, NodeIntent, RelIdentity, RelIntent};
 use crate::error::GraphResult;
-use crate::ids::{Direction, LabelId, NodeId, PropKeyId};
+use crate::ids::{Direction, LabelId, NodeId, PropKeyId, RelTypeId};
 use crate::store::WriteTxn;
 use crate::value::Value;
 
@@ -68,6 +68,33 @@ pub struct Applier<'t, 'db> {
     final_pass: bool,
     keys: KeyIds,
     scratch: String,
+    names: NameCache,
+}
+
+/// Which symbol table a cached name belongs to.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+enum NameKind {
+    Label,
+    RelType,
+    PropKey,
+}
+
+/// Symbol ids of the mapping's names, by the names' addresses. The mapping
+/// names labels, relationship types and keys with `&'static str` literals,
+/// so one name always comes back at one address, and an address with a
+/// length names one text for the life of the program: hashing the address
+/// is cheaper than hashing and comparing the text in the symbol tables,
+/// which every node, relationship and property of every record asks.
+#[derive(Default)]
+struct NameCache(hashbrown::HashMap<(NameKind, usize, usize), u32>);
+
+impl NameCache {
+    fn id(&mut self, kind: NameKind, name: &'static str, intern: impl FnOnce() -> u32) -> u32 {
+        *self
+            .0
+            .entry((kind, name.as_ptr() as usize, name.len()))
+            .or_insert_with(intern)
+    }
 }
 
 struct KeyIds {
@@ -92,7 +119,32 @@ impl<'t, 'db> Applier<'t, 'db> {
             final_pass,
             keys,
             scratch: String::new(),
+            names: NameCache::default(),
         }
+    }
+
+    /// The id of a label named by the mapping.
+    fn label(&mut self, name: &'static str) -> LabelId {
+        let txn = &mut *self.txn;
+        LabelId(self.names.id(NameKind::Label, name, || txn.label(name).0))
+    }
+
+    /// The id of a relationship type named by the mapping.
+    fn rel_type(&mut self, name: &'static str) -> RelTypeId {
+        let txn = &mut *self.txn;
+        RelTypeId(
+            self.names
+                .id(NameKind::RelType, name, || txn.rel_type(name).0),
+        )
+    }
+
+    /// The id of a property key named by the mapping.
+    fn prop_key(&mut self, name: &'static str) -> PropKeyId {
+        let txn = &mut *self.txn;
+        PropKeyId(
+            self.names
+                .id(NameKind::PropKey, name, || txn.prop_key(name).0),
+        )
     }
 
     /// Applies one record; returns what must wait for the end of the load.
@@ -124,7 +176,7 @@ impl<'t, 'db> Applier<'t, 'db> {
     }
 
     fn apply_payer(&mut self, payer: &EobPayer) -> GraphResult<Option<Deferred>> {
-        let claim_label = self.txn.label("Claim");
+        let claim_label = self.label("Claim");
         let claim = self.txn.view().find_node(
             claim_label,
             self.keys.id,
@@ -138,7 +190,7 @@ impl<'t, 'db> Applier<'t, 'db> {
             self.stats.deferred += 1;
             return Ok(Some(Deferred::Payer(payer.clone())));
         };
-        let paid_by = self.txn.rel_type("PAID_BY");
+        let paid_by = self.rel_type("PAID_BY");
         if self
             .txn
             .view()
@@ -166,8 +218,8 @@ impl<'t, 'db> Applier<'t, 'db> {
     }
 
     fn upsert_node(&mut self, intent: &NodeIntent, dir: &Arc<str>) -> GraphResult<NodeId> {
-        let label = self.txn.label(intent.label);
-        let key = self.txn.prop_key(intent.key_prop);
+        let label = self.label(intent.label);
+        let key = self.prop_key(intent.key_prop);
         let existing = self.txn.view().find_node(label, key, &intent.key);
         let node = if let Some(node) = existing {
             self.stats.nodes_updated += 1;
@@ -200,7 +252,7 @@ impl<'t, 'db> Applier<'t, 'db> {
                 let mut props = Vec::with_capacity(intent.props.len() + 1);
                 props.push((key, intent.key.clone()));
                 for (name, value) in &intent.props {
-                    props.push((self.txn.prop_key(name), value.clone()));
+                    props.push((self.prop_key(name), value.clone()));
                 }
                 let node = self.txn.create_node_with_ids(vec![label], props)?;
                 self.add_aliases(intent, label, node, dir)?;
@@ -208,7 +260,7 @@ impl<'t, 'db> Applier<'t, 'db> {
             }
         };
         for (name, value) in &intent.props {
-            let prop = self.txn.prop_key(name);
+            let prop = self.prop_key(name);
             if intent.concept && prop == self.keys.display {
                 let keep_current = self
                     .txn
@@ -332,7 +384,7 @@ impl<'t, 'db> Applier<'t, 'db> {
             } => self.find_key(label, key_prop, key),
             Endpoint::Ref { label, target } => self.resolve_ref(label, target, dir)?,
             Endpoint::ConditionOf(condition_id) => {
-                let has_condition = self.txn.rel_type("HAS_CONDITION");
+                let has_condition = self.rel_type("HAS_CONDITION");
                 let found = self
                     .txn
                     .view()
@@ -350,7 +402,7 @@ impl<'t, 'db> Applier<'t, 'db> {
                 }
             }
             Endpoint::MedicationResource(resource_id) => {
-                let label = self.txn.label("Medication");
+                let label = self.label("Medication");
                 let found = self
                     .txn
                     .view()
@@ -366,9 +418,9 @@ impl<'t, 'db> Applier<'t, 'db> {
         })
     }
 
-    fn find_key(&mut self, label: &str, key_prop: &str, key: &Value) -> Resolution {
-        let label = self.txn.label(label);
-        let key_prop = self.txn.prop_key(key_prop);
+    fn find_key(&mut self, label: &'static str, key_prop: &'static str, key: &Value) -> Resolution {
+        let label = self.label(label);
+        let key_prop = self.prop_key(key_prop);
         match self.txn.view().find_node(label, key_prop, key) {
             Some(node) => Resolution::Node(node),
             None => Resolution::Drop,
@@ -377,11 +429,11 @@ impl<'t, 'db> Applier<'t, 'db> {
 
     fn resolve_ref(
         &mut self,
-        label_name: &str,
+        label_name: &'static str,
         target: &RefTarget,
         dir: &Arc<str>,
     ) -> GraphResult<Resolution> {
-        let label = self.txn.label(label_name);
+        let label = self.label(label_name);
         match target {
             RefTarget::Id(id) => {
                 if let Some(node) =
@@ -486,11 +538,11 @@ impl<'t, 'db> Applier<'t, 'db> {
                 }));
             }
         };
-        let rel_type = self.txn.rel_type(intent.rel_type);
+        let rel_type = self.rel_type(intent.rel_type);
         let props: Vec<(PropKeyId, Value)> = intent
             .props
             .iter()
-            .map(|(k, v)| (self.txn.prop_key(k), v.clone()))
+            .map(|(k, v)| (self.prop_key(k), v.clone()))
             .collect();
         let existing = match &intent.identity {
             RelIdentity::Id(id) => {
@@ -517,7 +569,7 @@ impl<'t, 'db> Applier<'t, 'db> {
             }
             RelIdentity::Endpoints => self.txn.view().first_rel_between(from, rel_type, to),
             RelIdentity::EndpointsAnd(prop) => {
-                let prop = self.txn.prop_key(prop);
+                let prop = self.prop_key(prop);
                 let wanted = props
                     .iter()
                     .find(|(k, _)| *k == prop)

@@ -132,7 +132,7 @@ pub fn encode_frame(records: &[&RawRecord]) -> std::io::Result<Vec<u8>> {
     }
     // zstd fast mode: the archive is written once and read only by rebuild,
     // so compression speed matters more than ratio.
-    let compressed = zstd::bulk::compress(&plain, -1)?;
+    let compressed = zstd::bulk::compress(&plain, -3)?;
     let mut frame = Vec::with_capacity(compressed.len() + 8);
     frame.extend_from_slice(&(compressed.len() as u32).to_le_bytes());
     frame.extend_from_slice(&crc32c::crc32c(&compressed).to_le_bytes());

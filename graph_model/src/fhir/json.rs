@@ -282,9 +282,33 @@ impl<'a> Obj<'a> {
         }
     }
 
-    /// The first object of an array field.
+    /// The first object of an array field (every element is checked, as
+    /// [`Obj::objs`] does, without collecting them).
     pub fn first<'s>(&'s self, key: &'s str) -> Checked<Option<Obj<'s>>> {
-        Ok(self.objs(key)?.into_iter().next())
+        let Some(Json::Array(items)) = self.get(key) else {
+            return Ok(self.objs(key)?.into_iter().next());
+        };
+        let mut first = None;
+        for (i, item) in items.iter().enumerate() {
+            match item {
+                Json::Null => {}
+                Json::Object(map) => {
+                    if first.is_none() {
+                        first = Some(Obj {
+                            map,
+                            path: JsonPath::Index(&self.path, key, i),
+                        });
+                    }
+                }
+                other => {
+                    return Err(Reject::at(
+                        format!("{}.{key}[{i}]", self.path),
+                        format!("expected an object, found {}", kind(other)),
+                    ))
+                }
+            }
+        }
+        Ok(first)
     }
 
     /// An array of strings.
@@ -385,16 +409,16 @@ impl RefTarget {
 
 /// A parsed reference: the type it names (when written) and its target.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Reference {
+pub struct Reference<'a> {
     /// The resource type written in the reference (`Type/X`, `Type?...`).
-    pub resource_type: Option<String>,
+    pub resource_type: Option<&'a str>,
     /// The target.
     pub target: RefTarget,
 }
 
 /// Parses a Reference element. `Ok(None)` for references that name nothing
 /// resolvable in the graph: display-only, or contained (`#id`).
-pub fn parse_reference(obj: &Obj<'_>) -> Checked<Option<Reference>> {
+pub fn parse_reference<'a>(obj: &Obj<'a>) -> Checked<Option<Reference<'a>>> {
     if let Some(text) = obj.str("reference")? {
         return parse_reference_text(text)
             .map_err(|reason| Reject::at(format!("{}.reference", obj.path()), reason));
@@ -404,7 +428,7 @@ pub fn parse_reference(obj: &Obj<'_>) -> Checked<Option<Reference>> {
         let value = id.str("value")?;
         return match (system, value) {
             (Some(system), Some(value)) => Ok(Some(Reference {
-                resource_type: obj.str("type")?.map(str::to_owned),
+                resource_type: obj.str("type")?,
                 target: RefTarget::Identifier(Arc::from(format!("{system}|{value}"))),
             })),
             _ => Err(Reject::at(
@@ -417,7 +441,7 @@ pub fn parse_reference(obj: &Obj<'_>) -> Checked<Option<Reference>> {
 }
 
 /// Parses the text of `Reference.reference`.
-pub fn parse_reference_text(text: &str) -> Result<Option<Reference>, String> {
+pub fn parse_reference_text(text: &str) -> Result<Option<Reference<'_>>, String> {
     if text.starts_with('#') {
         return Ok(None);
     }
@@ -448,21 +472,23 @@ pub fn parse_reference_text(text: &str) -> Result<Option<Reference>, String> {
             ));
         }
         return Ok(Some(Reference {
-            resource_type: Some(resource_type.to_owned()),
+            resource_type: Some(resource_type),
             target: RefTarget::Identifier(Arc::from(identifier)),
         }));
     }
-    // `Type/id`, `Type/id/_history/v`, or an absolute URL ending in them.
-    let mut segments: Vec<&str> = text.split('/').collect();
-    if segments.len() >= 4 && segments[segments.len() - 2] == "_history" {
-        segments.truncate(segments.len() - 2);
-    }
-    if segments.len() >= 2 {
-        let resource_type = segments[segments.len() - 2];
-        let id = segments[segments.len() - 1];
+    // `Type/id`, `Type/id/_history/v`, or an absolute URL ending in them:
+    // the last four `/` segments, from the end, tell which.
+    let mut tail = text.rsplit('/');
+    let last = [tail.next(), tail.next(), tail.next(), tail.next()];
+    let type_and_id = match last {
+        [_, Some("_history"), Some(id), Some(resource_type)]
+        | [Some(id), Some(resource_type), ..] => Some((resource_type, id)),
+        _ => None,
+    };
+    if let Some((resource_type, id)) = type_and_id {
         if crate::fhir::resource_types::is_resource_type(resource_type) && !id.is_empty() {
             return Ok(Some(Reference {
-                resource_type: Some(resource_type.to_owned()),
+                resource_type: Some(resource_type),
                 target: RefTarget::Id(Arc::from(id)),
             }));
         }
@@ -492,6 +518,17 @@ mod tests {
             id("Practitioner?identifier=http://hl7.org/fhir/sid/us-npi|999"),
             RefTarget::Identifier("http://hl7.org/fhir/sid/us-npi|999".into())
         );
+        assert_eq!(id("Patient/p1/_history/2"), RefTarget::Id("p1".into()));
+        assert_eq!(id("_history/Patient/p1"), RefTarget::Id("p1".into()));
+        assert_eq!(
+            parse_reference_text("Patient/p1")
+                .expect("valid")
+                .expect("some")
+                .resource_type,
+            Some("Patient")
+        );
+        assert!(parse_reference_text("Patient/").is_err());
+        assert!(parse_reference_text("p1").is_err());
         assert_eq!(parse_reference_text("#contained").expect("ok"), None);
         assert!(parse_reference_text("Patient?name=x").is_err());
         assert!(parse_reference_text("nonsense").is_err());

@@ -13,6 +13,7 @@ use super::apply::{Applier, ApplyStats, Deferred};
 use super::archive::{encode_frame, ArchiveWriter};
 use super::json::Reject;
 use super::mapping::{map_resource, MapContext, Mapped};
+use super::parse::{parse_record, ParseFailure};
 use super::source::{expand_inputs, read_bytes, read_file, InputKind, RawRecord, SourceRef};
 use crate::error::{FhirError, GraphError};
 use crate::store::Database;
@@ -196,8 +197,8 @@ pub struct LoadReport {
 pub struct LoadTimings {
     /// Reader: reading, decompressing and splitting files into records.
     pub read: f64,
-    /// Prepare workers, summed: parsing and mapping records, and
-    /// compressing the accepted ones for the raw archive.
+    /// Prepare workers, summed: parsing and mapping records, compressing
+    /// the accepted ones for the raw archive, and freeing applied batches.
     pub prepare: f64,
     /// Writer: writing and syncing the raw archive.
     pub archive: f64,
@@ -368,6 +369,11 @@ fn prepare(records: Vec<RawRecord>, archive: bool, file_done: Option<FileDone>) 
 /// Work for a prepare worker: a batch of records, and the file it ends.
 type Job = Result<(Vec<RawRecord>, Option<FileDone>), FhirError>;
 
+/// A batch's mapped records once applied, sent back to the worker that
+/// built them: freeing memory on the thread that allocated it is cheaper
+/// than freeing it on another, and it keeps that work off the writer.
+type Spent = Vec<(Arc<str>, Mapped)>;
+
 /// How many threads parse and map while the calling thread applies: one
 /// per core, at least one, at most four.
 fn prepare_workers() -> usize {
@@ -439,24 +445,35 @@ impl<'db> Loader<'db> {
             // the way out), which bounds the memory in flight.
             let mut to_workers = Vec::with_capacity(workers);
             let mut from_workers = Vec::with_capacity(workers);
+            let mut spent_to_workers = Vec::with_capacity(workers);
             let mut worker_handles = Vec::with_capacity(workers);
             for _ in 0..workers {
                 let (job_sender, jobs) = std::sync::mpsc::sync_channel::<Job>(1);
                 let (sender, receiver) =
                     std::sync::mpsc::sync_channel::<Result<Prepared, FhirError>>(0);
+                let (spent_sender, spent) = std::sync::mpsc::channel::<Spent>();
                 to_workers.push(job_sender);
                 from_workers.push(receiver);
+                spent_to_workers.push(spent_sender);
                 worker_handles.push(scope.spawn(move || {
                     let cpu_started = thread_cpu_seconds();
                     let mut busy = 0.0;
                     for job in jobs {
                         let started = Instant::now();
+                        spent.try_iter().for_each(drop);
                         let prepared = job.map(|(batch, done)| prepare(batch, archive, done));
                         busy += started.elapsed().as_secs_f64();
                         if sender.send(prepared).is_err() {
                             break;
                         }
                     }
+                    // The writer stops taking batches from a worker whose
+                    // sender is gone; then the worker frees what the writer
+                    // still sends back, until the writer is done.
+                    drop(sender);
+                    let started = Instant::now();
+                    spent.iter().for_each(drop);
+                    busy += started.elapsed().as_secs_f64();
                     (busy, thread_cpu_seconds() - cpu_started)
                 }));
             }
@@ -511,7 +528,10 @@ impl<'db> Loader<'db> {
                 self.report.timings.wait += waiting_since.elapsed().as_secs_f64();
                 let prepared = message?;
                 let done = prepared.file_done;
-                self.commit_prepared(prepared)?;
+                let spent = self.commit_prepared(prepared)?;
+                // A worker that has finished frees nothing more: the writer
+                // frees the batch itself then.
+                let _ = spent_to_workers[next % workers].send(spent);
                 if let Some(done) = done {
                     state.files_done += 1;
                     state.bytes_done += done.bytes;
@@ -523,6 +543,7 @@ impl<'db> Loader<'db> {
                 waiting_since = Instant::now();
             }
             self.report.timings.writer_cpu += thread_cpu_seconds() - writer_cpu_started;
+            drop(spent_to_workers);
             if let Ok((read, cpu)) = reader.join() {
                 self.report.timings.read += read;
                 self.report.timings.reader_cpu += cpu;
@@ -571,13 +592,15 @@ impl<'db> Loader<'db> {
         }
         let batch = std::mem::take(&mut self.batch);
         let prepared = prepare(batch, self.archive.is_some(), None);
-        self.commit_prepared(prepared)
+        self.commit_prepared(prepared).map(drop)
     }
 
-    /// Archives and applies a prepared batch in one transaction.
-    fn commit_prepared(&mut self, prepared: Prepared) -> Result<(), FhirError> {
+    /// Archives and applies a prepared batch in one transaction. Returns
+    /// the mapped records, spent, so that the caller can free them where
+    /// they were allocated.
+    fn commit_prepared(&mut self, prepared: Prepared) -> Result<Spent, FhirError> {
         if prepared.accepted.is_empty() && prepared.rejected.is_empty() {
-            return Ok(());
+            return Ok(prepared.accepted);
         }
         let started = Instant::now();
         if let (Some(archive), Some(frame)) = (&mut self.archive, prepared.frame) {
@@ -628,7 +651,7 @@ impl<'db> Loader<'db> {
         for rejection in prepared.rejected {
             self.reject(rejection)?;
         }
-        Ok(())
+        Ok(prepared.accepted)
     }
 
     fn merge_stats(&mut self, stats: &ApplyStats) {
@@ -741,35 +764,25 @@ pub fn parse_and_map(record: &RawRecord) -> Result<Mapped, Box<Rejection>> {
             )))
         }
     };
-    let json: serde_json::Value = match serde_json::from_slice(body) {
+    let json = match parse_record(body) {
         Ok(json) => json,
-        Err(e) => {
-            let reason = if e.is_eof() {
-                format!("truncated JSON: {e}")
-            } else {
-                format!("invalid JSON: {e}")
-            };
+        Err(ParseFailure::Syntax(reject)) => {
+            return Err(Box::new(rejection(&record.source, None, None, reject)));
+        }
+        Err(ParseFailure::OverLimit(json, reject)) => {
+            let resource_type = json
+                .get("resourceType")
+                .and_then(|v| v.as_str())
+                .map(str::to_owned);
+            let id = json.get("id").and_then(|v| v.as_str()).map(str::to_owned);
             return Err(Box::new(rejection(
                 &record.source,
-                None,
-                None,
-                Reject::at("", reason),
+                resource_type,
+                id,
+                reject,
             )));
         }
     };
-    if let Err(reject) = super::json::check_limits(&json) {
-        let resource_type = json
-            .get("resourceType")
-            .and_then(|v| v.as_str())
-            .map(str::to_owned);
-        let id = json.get("id").and_then(|v| v.as_str()).map(str::to_owned);
-        return Err(Box::new(rejection(
-            &record.source,
-            resource_type,
-            id,
-            reject,
-        )));
-    }
     let serde_json::Value::Object(map) = &json else {
         return Err(Box::new(rejection(
             &record.source,
@@ -778,18 +791,22 @@ pub fn parse_and_map(record: &RawRecord) -> Result<Mapped, Box<Rejection>> {
             Reject::at("", "a resource must be a JSON object"),
         )));
     };
-    let resource_type = map
-        .get("resourceType")
-        .and_then(|v| v.as_str())
-        .map(str::to_owned);
-    let id = map.get("id").and_then(|v| v.as_str()).map(str::to_owned);
     map_resource(
         map,
         &MapContext {
             full_url: record.full_url.as_deref(),
         },
     )
-    .map_err(|reject| Box::new(rejection(&record.source, resource_type, id, reject)))
+    .map_err(|reject| {
+        // Read only for a rejection: an accepted record copies neither.
+        let text = |key: &str| map.get(key).and_then(|v| v.as_str()).map(str::to_owned);
+        Box::new(rejection(
+            &record.source,
+            text("resourceType"),
+            text("id"),
+            reject,
+        ))
+    })
 }
 
 /// Loads `paths` into `db` in one go.

@@ -166,8 +166,8 @@ pub struct MapContext<'a> {
 /// Maps one resource (a JSON object). Types the graph does not model map
 /// to nothing (they are still kept in the raw archive).
 pub fn map_resource(resource: &Map<String, Json>, ctx: &MapContext<'_>) -> Checked<Mapped> {
-    let resource_type = match resource.get("resourceType") {
-        Some(Json::String(t)) => t.clone(),
+    let resource_type: &str = match resource.get("resourceType") {
+        Some(Json::String(t)) => t,
         Some(other) => {
             return Err(Reject::at(
                 "resourceType",
@@ -176,13 +176,13 @@ pub fn map_resource(resource: &Map<String, Json>, ctx: &MapContext<'_>) -> Check
         }
         None => return Err(Reject::at("resourceType", "missing")),
     };
-    if !super::resource_types::is_resource_type(&resource_type) {
+    if !super::resource_types::is_resource_type(resource_type) {
         return Err(Reject::at(
             "resourceType",
             format!("`{resource_type}` is not a FHIR R4 resource type"),
         ));
     }
-    let obj = Obj::root(resource, &resource_type);
+    let obj = Obj::root(resource, resource_type);
     if resource.get("id").and_then(Json::as_str) == Some("") {
         return Err(Reject::at(format!("{resource_type}.id"), "empty"));
     }
@@ -194,11 +194,11 @@ pub fn map_resource(resource: &Map<String, Json>, ctx: &MapContext<'_>) -> Check
         },
     };
     let mut m = Mapped {
-        resource_type: resource_type.clone(),
+        resource_type: resource_type.to_owned(),
         id: id.clone(),
         ..Mapped::default()
     };
-    match resource_type.as_str() {
+    match resource_type {
         "Patient" => map_patient(obj, &id, &mut m)?,
         "Practitioner" => map_practitioner(obj, &id, &mut m)?,
         "PractitionerRole" => map_practitioner_role(obj, &mut m)?,
@@ -814,7 +814,7 @@ fn reference_endpoint_typed(
     let Some(reference) = parse_reference(&field)? else {
         return Ok(None);
     };
-    if let Some(t) = &reference.resource_type {
+    if let Some(t) = reference.resource_type {
         if t != fhir_type {
             return Ok(None);
         }

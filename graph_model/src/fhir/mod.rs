@@ -8,6 +8,7 @@ pub mod geo;
 pub mod json;
 pub mod load;
 pub mod mapping;
+pub mod parse;
 pub mod resource_types;
 pub mod source;
 
@@ -15,4 +16,5 @@ pub use load::{
     ensure_schema, load_paths, thread_cpu_seconds, LoadOptions, LoadReport, LoadTimings, Loader,
     Progress, Rejection, TypeCounts,
 };
+pub use parse::{parse_record, ParseFailure};
 pub use source::InputKind;

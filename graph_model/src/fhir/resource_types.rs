@@ -150,9 +150,15 @@ pub const R4_RESOURCE_TYPES: &[&str] = &[
     "VisionPrescription",
 ];
 
+/// The resource types as a set: one hash per lookup, where a binary search
+/// compares the name with about eight others (every record and reference
+/// is checked).
+static RESOURCE_TYPE_SET: std::sync::LazyLock<hashbrown::HashSet<&'static str>> =
+    std::sync::LazyLock::new(|| R4_RESOURCE_TYPES.iter().copied().collect());
+
 /// `true` when `name` is a FHIR R4 resource type.
 pub fn is_resource_type(name: &str) -> bool {
-    R4_RESOURCE_TYPES.binary_search(&name).is_ok()
+    RESOURCE_TYPE_SET.contains(name)
 }
 
 #[cfg(test)]
