@@ -40,7 +40,8 @@ enum Command {
         /// Time limit of one Cypher query in seconds (0: none; default 30).
         #[arg(long, env = "CAREGRAPH_QUERY_TIMEOUT", value_name = "SECONDS")]
         query_timeout: Option<u64>,
-        /// GraphQL answers kept in the result cache, keyed by graph version
+        /// GraphQL answers kept in the result caches, keyed by graph version
+        /// and clearance; an answer counts one entry per started 4 KiB
         /// (0: no cache).
         #[arg(
             long,
