@@ -268,10 +268,14 @@ impl Shared {
             ids.dedup();
         }
         let (bytes, digest) = sets::encode(ids)?;
-        if !self.sets_written.lock().contains(&digest) {
+        // Held while writing: two requests with the same new set must not
+        // write its temporary file at once.
+        let mut written = self.sets_written.lock();
+        if !written.contains(&digest) {
             sets::write(&self.dir, &digest, &bytes)?;
-            self.sets_written.lock().insert(digest.clone());
+            written.insert(digest.clone());
         }
+        drop(written);
         Ok((digest, ids.len() as u64))
     }
 
