@@ -1,11 +1,14 @@
 //! A copy-on-write hash map for the store's indexes.
 //!
-//! Entries live in shards (plain hashbrown maps) behind `Arc`s; a version of
-//! the map is a directory of shard pointers. Cloning the map is `O(1)`; a
-//! write copies only the shard it touches (and the directory, once per
-//! version). The shard count doubles as the map grows so that shards stay
-//! small (about [`TARGET_SHARD_LEN`] entries): a transaction that inserts
-//! `k` keys copies at most `k` small shards, never the whole index.
+//! Entries live in shards (hashbrown tables) behind `Arc`s; a version of the
+//! map is a directory of shard pointers. Cloning the map is `O(1)`; a write
+//! copies only the shard it touches (and the directory, once per version).
+//! The shard count doubles as the map grows so that shards stay small (about
+//! [`TARGET_SHARD_LEN`] entries): a transaction that inserts `k` keys copies
+//! at most `k` small shards, never the whole index.
+//!
+//! A key is hashed once: the top bits of its hash pick the shard, and the
+//! same hash finds it inside the shard's table.
 //!
 //! Compared with a HAMT (`imbl`), this measured 53 instead of 133 bytes per
 //! entry for 329,000 string keys, and lookups are a single hash probe.
@@ -14,15 +17,18 @@ use std::borrow::Borrow;
 use std::hash::{BuildHasher, Hash};
 use std::sync::Arc;
 
-use hashbrown::{DefaultHashBuilder, HashMap};
+use hashbrown::hash_table::Entry;
+use hashbrown::{DefaultHashBuilder, HashTable};
 
 /// Average entries per shard the map aims at.
 pub const TARGET_SHARD_LEN: usize = 64;
 
+type Shard<K, V> = HashTable<(K, V)>;
+
 /// A persistent hash map with per-shard copy-on-write.
 #[derive(Debug)]
 pub struct CowHashMap<K, V> {
-    shards: Arc<Vec<Arc<HashMap<K, V, DefaultHashBuilder>>>>,
+    shards: Arc<Vec<Arc<Shard<K, V>>>>,
     bits: u32,
     len: usize,
     hasher: DefaultHashBuilder,
@@ -41,12 +47,11 @@ impl<K, V> Clone for CowHashMap<K, V> {
 
 impl<K: Hash + Eq + Clone, V: Clone> Default for CowHashMap<K, V> {
     fn default() -> Self {
-        let hasher = DefaultHashBuilder::default();
         CowHashMap {
-            shards: Arc::new(vec![Arc::new(HashMap::with_hasher(hasher))]),
+            shards: Arc::new(vec![Arc::new(HashTable::new())]),
             bits: 0,
             len: 0,
-            hasher,
+            hasher: DefaultHashBuilder::default(),
         }
     }
 }
@@ -65,8 +70,8 @@ impl<K: Hash + Eq + Clone, V: Clone> CowHashMap<K, V> {
         }
     }
 
-    fn shard_for<Q: Hash + ?Sized>(&self, key: &Q) -> usize {
-        self.shard_index(self.hasher.hash_one(key))
+    fn hash<Q: Hash + ?Sized>(&self, key: &Q) -> u64 {
+        self.hasher.hash_one(key)
     }
 
     /// Number of entries.
@@ -85,7 +90,17 @@ impl<K: Hash + Eq + Clone, V: Clone> CowHashMap<K, V> {
         K: Borrow<Q>,
         Q: Hash + Eq + ?Sized,
     {
-        self.shards[self.shard_for(key)].get(key)
+        let hash = self.hash(key);
+        self.shards[self.shard_index(hash)]
+            .find(hash, |(k, _)| k.borrow() == key)
+            .map(|(_, v)| v)
+    }
+
+    /// The shard of `hash`, copied first when another version shares it.
+    fn shard_mut(&mut self, hash: u64) -> &mut Shard<K, V> {
+        let index = self.shard_index(hash);
+        let shards = Arc::make_mut(&mut self.shards);
+        Arc::make_mut(&mut shards[index])
     }
 
     /// The value of `key`, mutable (copies its shard when shared).
@@ -94,26 +109,26 @@ impl<K: Hash + Eq + Clone, V: Clone> CowHashMap<K, V> {
         K: Borrow<Q>,
         Q: Hash + Eq + ?Sized,
     {
-        let index = self.shard_for(key);
-        if !self.shards[index].contains_key(key) {
-            return None;
-        }
-        let shards = Arc::make_mut(&mut self.shards);
-        Arc::make_mut(&mut shards[index]).get_mut(key)
+        let hash = self.hash(key);
+        let eq = |(k, _): &(K, V)| k.borrow() == key;
+        self.shards[self.shard_index(hash)].find(hash, eq)?;
+        self.shard_mut(hash).find_mut(hash, eq).map(|(_, v)| v)
     }
 
     /// Inserts, returning the previous value.
     pub fn insert(&mut self, key: K, value: V) -> Option<V> {
-        let index = self.shard_for(&key);
-        let shards = Arc::make_mut(&mut self.shards);
-        let previous = Arc::make_mut(&mut shards[index]).insert(key, value);
-        if previous.is_none() {
-            self.len += 1;
-            if self.len > (TARGET_SHARD_LEN << self.bits) {
-                self.grow();
-            }
+        let hash = self.hash(&key);
+        let hasher = self.hasher;
+        let shard = self.shard_mut(hash);
+        if let Some((_, existing)) = shard.find_mut(hash, |(k, _)| *k == key) {
+            return Some(std::mem::replace(existing, value));
         }
-        previous
+        shard.insert_unique(hash, (key, value), |(k, _)| hasher.hash_one(k));
+        self.len += 1;
+        if self.len > (TARGET_SHARD_LEN << self.bits) {
+            self.grow();
+        }
+        None
     }
 
     /// The value of `key`, inserting `V::default()` first when absent.
@@ -121,12 +136,23 @@ impl<K: Hash + Eq + Clone, V: Clone> CowHashMap<K, V> {
     where
         V: Default,
     {
-        if self.get(&key).is_none() {
-            self.insert(key.clone(), V::default());
+        let hash = self.hash(&key);
+        let present = self.shards[self.shard_index(hash)]
+            .find(hash, |(k, _)| *k == key)
+            .is_some();
+        if !present {
+            // Grow first, so the entry lands in its shard of the new size.
+            self.len += 1;
+            if self.len > (TARGET_SHARD_LEN << self.bits) {
+                self.grow();
+            }
         }
-        let index = self.shard_for(&key);
-        let shards = Arc::make_mut(&mut self.shards);
-        Arc::make_mut(&mut shards[index]).entry(key).or_default()
+        let hasher = self.hasher;
+        let shard = self.shard_mut(hash);
+        match shard.entry(hash, |(k, _)| *k == key, |(k, _)| hasher.hash_one(k)) {
+            Entry::Occupied(entry) => &mut entry.into_mut().1,
+            Entry::Vacant(entry) => &mut entry.insert((key, V::default())).into_mut().1,
+        }
     }
 
     /// Removes `key`, returning its value.
@@ -135,29 +161,31 @@ impl<K: Hash + Eq + Clone, V: Clone> CowHashMap<K, V> {
         K: Borrow<Q>,
         Q: Hash + Eq + ?Sized,
     {
-        let index = self.shard_for(key);
-        if !self.shards[index].contains_key(key) {
-            return None;
-        }
-        let shards = Arc::make_mut(&mut self.shards);
-        let removed = Arc::make_mut(&mut shards[index]).remove(key);
-        if removed.is_some() {
-            self.len -= 1;
-        }
-        removed
+        let hash = self.hash(key);
+        let eq = |(k, _): &(K, V)| k.borrow() == key;
+        self.shards[self.shard_index(hash)].find(hash, eq)?;
+        let entry = self.shard_mut(hash).find_entry(hash, eq).ok()?;
+        let ((_, value), _) = entry.remove();
+        self.len -= 1;
+        Some(value)
     }
 
     /// Doubles the shard count, redistributing every entry (amortised over
     /// the insertions that filled the map).
     fn grow(&mut self) {
         let bits = self.bits + 1;
-        let mut shards: Vec<HashMap<K, V, DefaultHashBuilder>> = (0..1usize << bits)
-            .map(|_| HashMap::with_capacity_and_hasher(TARGET_SHARD_LEN, self.hasher))
+        let hasher = self.hasher;
+        let mut shards: Vec<Shard<K, V>> = (0..1usize << bits)
+            .map(|_| HashTable::with_capacity(TARGET_SHARD_LEN))
             .collect();
         for shard in self.shards.iter() {
             for (k, v) in shard.iter() {
-                let index = (self.hasher.hash_one(k) >> (64 - bits)) as usize;
-                shards[index].insert(k.clone(), v.clone());
+                let hash = hasher.hash_one(k);
+                shards[(hash >> (64 - bits)) as usize].insert_unique(
+                    hash,
+                    (k.clone(), v.clone()),
+                    |(k, _)| hasher.hash_one(k),
+                );
             }
         }
         self.bits = bits;
@@ -166,7 +194,9 @@ impl<K: Hash + Eq + Clone, V: Clone> CowHashMap<K, V> {
 
     /// All entries, in no particular order.
     pub fn iter(&self) -> impl Iterator<Item = (&K, &V)> + '_ {
-        self.shards.iter().flat_map(|s| s.iter())
+        self.shards
+            .iter()
+            .flat_map(|s| s.iter().map(|(k, v)| (k, v)))
     }
 
     /// Approximate heap bytes (entries, control bytes, shard headers).

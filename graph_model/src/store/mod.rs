@@ -6,6 +6,7 @@ pub mod cowmap;
 pub mod db;
 pub mod feed;
 pub mod interner;
+mod keymap;
 pub mod op;
 pub mod pvec;
 pub mod record;

@@ -10,6 +10,7 @@ use roaring::RoaringBitmap;
 use smallvec::SmallVec;
 
 use super::adjacency::{AdjEntry, Adjacency};
+use super::keymap::ValueKeyMap;
 use super::op::{IndexSpec, Op};
 use super::pvec::PVec;
 use super::record::{NodeRecord, PropertyMap, RelRecord};
@@ -27,7 +28,7 @@ pub(crate) type AliasMap = PMap<Arc<str>, SmallVec<[NodeId; 1]>>;
 pub(crate) struct NodeUniqueIndex {
     pub(crate) label: LabelId,
     pub(crate) key: PropKeyId,
-    pub(crate) map: PMap<Value, NodeId>,
+    pub(crate) map: ValueKeyMap<NodeId>,
 }
 
 /// A unique index of relationships of one type by one property.
@@ -35,7 +36,7 @@ pub(crate) struct NodeUniqueIndex {
 pub(crate) struct RelUniqueIndex {
     pub(crate) rel_type: RelTypeId,
     pub(crate) key: PropKeyId,
-    pub(crate) map: PMap<Value, RelId>,
+    pub(crate) map: ValueKeyMap<RelId>,
 }
 
 /// One consistent version of the graph.
@@ -330,7 +331,7 @@ impl GraphState {
             .iter()
             .find(|i| i.label == label && i.key == key)
         {
-            return index.map.get(value).copied();
+            return index.map.get(value);
         }
         self.nodes_with_label(label)
             .find(|n| self.node(*n).and_then(|r| r.property(key)) == Some(value))
@@ -348,7 +349,7 @@ impl GraphState {
             .iter()
             .find(|i| i.rel_type == rel_type && i.key == key)
         {
-            return index.map.get(value).copied();
+            return index.map.get(value);
         }
         self.all_rels().find(|r| {
             self.rel(*r)
@@ -428,12 +429,12 @@ impl GraphState {
         for index in self.node_unique.iter() {
             if index.key == key && labels.contains(&index.label) {
                 if let Some(existing) = index.map.get(value) {
-                    if *existing != node {
+                    if existing != node {
                         return Err(GraphError::UniqueConstraint {
                             label: self.label_name(index.label).to_owned(),
                             key: self.prop_key_name(key).to_owned(),
                             value: value.clone(),
-                            existing: *existing,
+                            existing,
                         });
                     }
                 }
@@ -455,12 +456,12 @@ impl GraphState {
         for index in self.rel_unique.iter() {
             if index.key == key && index.rel_type == rel_type {
                 if let Some(existing) = index.map.get(value) {
-                    if *existing != rel {
+                    if existing != rel {
                         return Err(GraphError::RelUniqueConstraint {
                             rel_type: self.rel_type_name(rel_type).to_owned(),
                             key: self.prop_key_name(key).to_owned(),
                             value: value.clone(),
-                            existing: *existing,
+                            existing,
                         });
                     }
                 }
@@ -487,12 +488,12 @@ impl GraphState {
         for index in Arc::make_mut(&mut self.node_unique).iter_mut() {
             if index.label == label && index.key == key {
                 if let Some(old) = old {
-                    if index.map.get(old) == Some(&node) {
+                    if index.map.get(old) == Some(node) {
                         index.map.remove(old);
                     }
                 }
                 if let Some(new) = new {
-                    index.map.insert(new.clone(), node);
+                    index.map.insert(new, node);
                 }
             }
         }
@@ -516,12 +517,12 @@ impl GraphState {
         for index in Arc::make_mut(&mut self.rel_unique).iter_mut() {
             if index.rel_type == rel_type && index.key == key {
                 if let Some(old) = old {
-                    if index.map.get(old) == Some(&rel) {
+                    if index.map.get(old) == Some(rel) {
                         index.map.remove(old);
                     }
                 }
                 if let Some(new) = new {
-                    index.map.insert(new.clone(), rel);
+                    index.map.insert(new, rel);
                 }
             }
         }
@@ -764,10 +765,10 @@ impl GraphState {
         }
         match *spec {
             IndexSpec::NodeUnique { label, key } => {
-                let mut map = PMap::default();
+                let mut map = ValueKeyMap::default();
                 for node in self.nodes_with_label(label) {
                     if let Some(value) = self.node(node).and_then(|r| r.property(key)) {
-                        if let Some(existing) = map.insert(value.clone(), node) {
+                        if let Some(existing) = map.insert(value, node) {
                             return Err(GraphError::UniqueConstraint {
                                 label: self.label_name(label).to_owned(),
                                 key: self.prop_key_name(key).to_owned(),
@@ -780,12 +781,12 @@ impl GraphState {
                 Arc::make_mut(&mut self.node_unique).push(NodeUniqueIndex { label, key, map });
             }
             IndexSpec::RelUnique { rel_type, key } => {
-                let mut map = PMap::default();
+                let mut map = ValueKeyMap::default();
                 for rel in self.all_rels() {
                     if let Some(record) = self.rel(rel) {
                         if record.rel_type == rel_type {
                             if let Some(value) = record.property(key) {
-                                if let Some(existing) = map.insert(value.clone(), rel) {
+                                if let Some(existing) = map.insert(value, rel) {
                                     return Err(GraphError::RelUniqueConstraint {
                                         rel_type: self.rel_type_name(rel_type).to_owned(),
                                         key: self.prop_key_name(key).to_owned(),
