@@ -20,181 +20,181 @@ const MAX_DEPTH: usize = 256;
 /// corrupt lengths allocating without bound).
 const MAX_LEN: u64 = 1 << 31;
 
-/// Encoding primitives over any writer.
-pub(crate) struct Encoder<W: Write> {
-    pub(crate) out: W,
+/// Encoding primitives into a byte buffer (appending to a `Vec` cannot
+/// fail, and small pieces are pushed without a call per piece). Streaming
+/// users move the buffer's bytes out as it fills ([`Encoder::take_if_over`]).
+pub(crate) struct Encoder {
+    pub(crate) out: Vec<u8>,
 }
 
-impl<W: Write> Encoder<W> {
-    pub(crate) fn new(out: W) -> Self {
+impl Encoder {
+    pub(crate) fn new(out: Vec<u8>) -> Self {
         Encoder { out }
     }
 
-    pub(crate) fn u8(&mut self, v: u8) -> io::Result<()> {
-        self.out.write_all(&[v])
+    pub(crate) fn u8(&mut self, v: u8) {
+        self.out.push(v);
     }
 
-    pub(crate) fn varint(&mut self, mut v: u64) -> io::Result<()> {
-        let mut buf = [0u8; 10];
-        let mut n = 0;
-        loop {
-            let byte = (v & 0x7f) as u8;
-            v >>= 7;
-            if v == 0 {
-                buf[n] = byte;
-                n += 1;
-                break;
-            }
-            buf[n] = byte | 0x80;
-            n += 1;
+    /// Writes the encoded bytes to `sink` and empties the buffer, once it
+    /// holds more than `limit` bytes (`limit` 0: whatever it holds).
+    pub(crate) fn drain_over(&mut self, limit: usize, sink: &mut impl Write) -> io::Result<()> {
+        if self.out.len() > limit {
+            sink.write_all(&self.out)?;
+            self.out.clear();
         }
-        self.out.write_all(&buf[..n])
+        Ok(())
     }
 
-    pub(crate) fn signed(&mut self, v: i64) -> io::Result<()> {
-        self.varint(((v << 1) ^ (v >> 63)) as u64)
+    pub(crate) fn varint(&mut self, mut v: u64) {
+        while v >= 0x80 {
+            self.out.push((v & 0x7f) as u8 | 0x80);
+            v >>= 7;
+        }
+        self.out.push(v as u8);
     }
 
-    pub(crate) fn bytes(&mut self, b: &[u8]) -> io::Result<()> {
-        self.varint(b.len() as u64)?;
-        self.out.write_all(b)
+    pub(crate) fn signed(&mut self, v: i64) {
+        self.varint(((v << 1) ^ (v >> 63)) as u64);
     }
 
-    pub(crate) fn str(&mut self, s: &str) -> io::Result<()> {
-        self.bytes(s.as_bytes())
+    pub(crate) fn bytes(&mut self, b: &[u8]) {
+        self.varint(b.len() as u64);
+        self.out.extend_from_slice(b);
     }
 
-    pub(crate) fn value(&mut self, v: &Value) -> io::Result<()> {
+    pub(crate) fn str(&mut self, s: &str) {
+        self.bytes(s.as_bytes());
+    }
+
+    pub(crate) fn value(&mut self, v: &Value) {
         match v {
             Value::Null => self.u8(0),
             Value::Boolean(false) => self.u8(1),
             Value::Boolean(true) => self.u8(2),
             Value::Integer(i) => {
-                self.u8(3)?;
-                self.signed(*i)
+                self.u8(3);
+                self.signed(*i);
             }
             Value::Float(x) => {
-                self.u8(4)?;
-                self.out.write_all(&x.to_bits().to_le_bytes())
+                self.u8(4);
+                self.out.extend_from_slice(&x.to_bits().to_le_bytes());
             }
             Value::String(s) => {
-                self.u8(5)?;
-                self.str(s)
+                self.u8(5);
+                self.str(s);
             }
             Value::Date(d) => {
-                self.u8(6)?;
-                self.signed(i64::from(d.num_days_from_ce()))
+                self.u8(6);
+                self.signed(i64::from(d.num_days_from_ce()));
             }
             Value::DateTime(dt) => {
-                self.u8(7)?;
-                self.signed(dt.timestamp())?;
-                self.varint(u64::from(dt.timestamp_subsec_nanos()))?;
-                self.signed(i64::from(dt.offset().local_minus_utc()))
+                self.u8(7);
+                self.signed(dt.timestamp());
+                self.varint(u64::from(dt.timestamp_subsec_nanos()));
+                self.signed(i64::from(dt.offset().local_minus_utc()));
             }
             Value::List(items) => {
-                self.u8(8)?;
-                self.varint(items.len() as u64)?;
+                self.u8(8);
+                self.varint(items.len() as u64);
                 for item in items.iter() {
-                    self.value(item)?;
+                    self.value(item);
                 }
-                Ok(())
             }
             Value::Map(map) => {
-                self.u8(9)?;
-                self.varint(map.len() as u64)?;
+                self.u8(9);
+                self.varint(map.len() as u64);
                 for (k, v) in map.iter() {
-                    self.str(k)?;
-                    self.value(v)?;
+                    self.str(k);
+                    self.value(v);
                 }
-                Ok(())
             }
             Value::LocalTime(t) => {
-                self.u8(10)?;
-                self.time(*t)
+                self.u8(10);
+                self.time(*t);
             }
             Value::Time(t) => {
-                self.u8(11)?;
-                self.time(t.time)?;
-                self.signed(i64::from(t.offset.local_minus_utc()))
+                self.u8(11);
+                self.time(t.time);
+                self.signed(i64::from(t.offset.local_minus_utc()));
             }
             Value::LocalDateTime(dt) => {
-                self.u8(12)?;
+                self.u8(12);
                 let utc = dt.and_utc();
-                self.signed(utc.timestamp())?;
-                self.varint(u64::from(utc.timestamp_subsec_nanos()))
+                self.signed(utc.timestamp());
+                self.varint(u64::from(utc.timestamp_subsec_nanos()));
             }
             Value::ZonedDateTime(z) => {
-                self.u8(13)?;
-                self.signed(z.datetime.timestamp())?;
-                self.varint(u64::from(z.datetime.timestamp_subsec_nanos()))?;
-                self.signed(i64::from(z.datetime.offset().local_minus_utc()))?;
-                self.str(&z.zone)
+                self.u8(13);
+                self.signed(z.datetime.timestamp());
+                self.varint(u64::from(z.datetime.timestamp_subsec_nanos()));
+                self.signed(i64::from(z.datetime.offset().local_minus_utc()));
+                self.str(&z.zone);
             }
             Value::Duration(d) => {
-                self.u8(14)?;
-                self.signed(d.months())?;
-                self.signed(d.days())?;
-                self.signed(d.seconds())?;
-                self.signed(i64::from(d.nanos()))
+                self.u8(14);
+                self.signed(d.months());
+                self.signed(d.days());
+                self.signed(d.seconds());
+                self.signed(i64::from(d.nanos()));
             }
         }
     }
 
     /// A time of day: seconds since midnight, then nanoseconds.
-    fn time(&mut self, t: NaiveTime) -> io::Result<()> {
-        self.varint(u64::from(t.num_seconds_from_midnight()))?;
-        self.varint(u64::from(t.nanosecond()))
+    fn time(&mut self, t: NaiveTime) {
+        self.varint(u64::from(t.num_seconds_from_midnight()));
+        self.varint(u64::from(t.nanosecond()));
     }
 
-    pub(crate) fn props(&mut self, props: &[(PropKeyId, Value)]) -> io::Result<()> {
-        self.varint(props.len() as u64)?;
+    pub(crate) fn props(&mut self, props: &[(PropKeyId, Value)]) {
+        self.varint(props.len() as u64);
         for (k, v) in props {
-            self.varint(u64::from(k.0))?;
-            self.value(v)?;
+            self.varint(u64::from(k.0));
+            self.value(v);
         }
-        Ok(())
     }
 
-    pub(crate) fn op(&mut self, op: &Op) -> io::Result<()> {
+    pub(crate) fn op(&mut self, op: &Op) {
         match op {
             Op::DefineSymbol { kind, id, name } => {
-                self.u8(1)?;
-                self.u8(symbol_kind_tag(*kind))?;
-                self.varint(u64::from(*id))?;
-                self.str(name)
+                self.u8(1);
+                self.u8(symbol_kind_tag(*kind));
+                self.varint(u64::from(*id));
+                self.str(name);
             }
             Op::CreateIndex(spec) => {
-                self.u8(2)?;
-                self.index_spec(spec)
+                self.u8(2);
+                self.index_spec(spec);
             }
             Op::CreateNode { id, labels, props } => {
-                self.u8(3)?;
-                self.varint(u64::from(id.0))?;
-                self.varint(labels.len() as u64)?;
+                self.u8(3);
+                self.varint(u64::from(id.0));
+                self.varint(labels.len() as u64);
                 for l in labels {
-                    self.varint(u64::from(l.0))?;
+                    self.varint(u64::from(l.0));
                 }
-                self.props(props)
+                self.props(props);
             }
             Op::DeleteNode { id } => {
-                self.u8(4)?;
-                self.varint(u64::from(id.0))
+                self.u8(4);
+                self.varint(u64::from(id.0));
             }
             Op::AddLabel { node, label } => {
-                self.u8(5)?;
-                self.varint(u64::from(node.0))?;
-                self.varint(u64::from(label.0))
+                self.u8(5);
+                self.varint(u64::from(node.0));
+                self.varint(u64::from(label.0));
             }
             Op::RemoveLabel { node, label } => {
-                self.u8(6)?;
-                self.varint(u64::from(node.0))?;
-                self.varint(u64::from(label.0))
+                self.u8(6);
+                self.varint(u64::from(node.0));
+                self.varint(u64::from(label.0));
             }
             Op::SetNodeProperty { node, key, value } => {
-                self.u8(7)?;
-                self.varint(u64::from(node.0))?;
-                self.varint(u64::from(key.0))?;
-                self.value(value)
+                self.u8(7);
+                self.varint(u64::from(node.0));
+                self.varint(u64::from(key.0));
+                self.value(value);
             }
             Op::CreateRel {
                 id,
@@ -203,22 +203,22 @@ impl<W: Write> Encoder<W> {
                 end,
                 props,
             } => {
-                self.u8(8)?;
-                self.varint(u64::from(id.0))?;
-                self.varint(u64::from(rel_type.0))?;
-                self.varint(u64::from(start.0))?;
-                self.varint(u64::from(end.0))?;
-                self.props(props)
+                self.u8(8);
+                self.varint(u64::from(id.0));
+                self.varint(u64::from(rel_type.0));
+                self.varint(u64::from(start.0));
+                self.varint(u64::from(end.0));
+                self.props(props);
             }
             Op::DeleteRel { id } => {
-                self.u8(9)?;
-                self.varint(u64::from(id.0))
+                self.u8(9);
+                self.varint(u64::from(id.0));
             }
             Op::SetRelProperty { rel, key, value } => {
-                self.u8(10)?;
-                self.varint(u64::from(rel.0))?;
-                self.varint(u64::from(key.0))?;
-                self.value(value)
+                self.u8(10);
+                self.varint(u64::from(rel.0));
+                self.varint(u64::from(key.0));
+                self.value(value);
             }
             Op::SetAlias {
                 label,
@@ -226,26 +226,26 @@ impl<W: Write> Encoder<W> {
                 node,
                 present,
             } => {
-                self.u8(11)?;
-                self.varint(u64::from(label.0))?;
-                self.str(alias)?;
-                self.varint(u64::from(node.0))?;
-                self.u8(u8::from(*present))
+                self.u8(11);
+                self.varint(u64::from(label.0));
+                self.str(alias);
+                self.varint(u64::from(node.0));
+                self.u8(u8::from(*present));
             }
         }
     }
 
-    pub(crate) fn index_spec(&mut self, spec: &IndexSpec) -> io::Result<()> {
+    pub(crate) fn index_spec(&mut self, spec: &IndexSpec) {
         match spec {
             IndexSpec::NodeUnique { label, key } => {
-                self.u8(1)?;
-                self.varint(u64::from(label.0))?;
-                self.varint(u64::from(key.0))
+                self.u8(1);
+                self.varint(u64::from(label.0));
+                self.varint(u64::from(key.0));
             }
             IndexSpec::RelUnique { rel_type, key } => {
-                self.u8(2)?;
-                self.varint(u64::from(rel_type.0))?;
-                self.varint(u64::from(key.0))
+                self.u8(2);
+                self.varint(u64::from(rel_type.0));
+                self.varint(u64::from(key.0));
             }
         }
     }
@@ -572,8 +572,7 @@ impl<R: BufRead> Decoder<R> {
 pub(crate) fn encode_ops(ops: &[Op]) -> Vec<u8> {
     let mut enc = Encoder::new(Vec::with_capacity(64 * ops.len()));
     for op in ops {
-        // Writing to a Vec cannot fail.
-        let _ = enc.op(op);
+        enc.op(op);
     }
     enc.out
 }
@@ -668,7 +667,7 @@ mod tests {
         ];
         let mut enc = Encoder::new(Vec::new());
         for v in &values {
-            enc.value(v).expect("writing to a Vec");
+            enc.value(v);
         }
         let bytes = enc.out;
         let mut dec = Decoder::new(&bytes[..], "test");

@@ -61,26 +61,40 @@ impl CompactKey {
 /// Packs a canonical lowercase UUID; `None` for any other text (uppercase
 /// digits included, so that unpacking would give the text back).
 fn pack_uuid(text: &[u8]) -> Option<[u8; 16]> {
-    if text.len() != 36 || [8, 13, 18, 23].iter().any(|&i| text[i] != b'-') {
+    /// Where each byte's two hex digits start in `8-4-4-4-12`.
+    const DIGIT_PAIRS: [usize; 16] = [0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34];
+    let text: &[u8; 36] = text.try_into().ok()?;
+    if [text[8], text[13], text[18], text[23]] != [b'-'; 4] {
         return None;
     }
     let mut packed = [0u8; 16];
-    let mut digits = text.iter().filter(|&&b| b != b'-');
-    for byte in &mut packed {
-        let high = hex_digit(*digits.next()?)?;
-        let low = hex_digit(*digits.next()?)?;
-        *byte = (high << 4) | low;
+    let mut invalid = 0u8;
+    for (byte, &at) in packed.iter_mut().zip(&DIGIT_PAIRS) {
+        let (high, low) = (HEX[usize::from(text[at])], HEX[usize::from(text[at + 1])]);
+        invalid |= high | low;
+        *byte = (high << 4) | (low & 0x0f);
     }
-    Some(packed)
+    (invalid & NOT_HEX == 0).then_some(packed)
 }
 
-fn hex_digit(b: u8) -> Option<u8> {
-    match b {
-        b'0'..=b'9' => Some(b - b'0'),
-        b'a'..=b'f' => Some(b - b'a' + 10),
-        _ => None,
+/// Marks a byte that is not a lowercase hex digit in [`HEX`].
+const NOT_HEX: u8 = 0x10;
+
+/// The value of each lowercase hex digit; [`NOT_HEX`] for other bytes.
+const HEX: [u8; 256] = {
+    let mut table = [NOT_HEX; 256];
+    let mut digit = 0;
+    while digit < 10 {
+        table[b'0' as usize + digit] = digit as u8;
+        digit += 1;
     }
-}
+    let mut letter = 0;
+    while letter < 6 {
+        table[b'a' as usize + letter] = 10 + letter as u8;
+        letter += 1;
+    }
+    table
+};
 
 /// A persistent map from key values to ids (see the module doc).
 #[derive(Clone, Debug)]
@@ -169,6 +183,30 @@ mod tests {
         assert!(CompactKey::of(&text(&"x".repeat(22))).is_some());
         assert!(CompactKey::of(&text(&"x".repeat(23))).is_none());
         assert!(CompactKey::of(&Value::Integer(7)).is_none());
+    }
+
+    #[test]
+    fn uuid_packing_keeps_every_digit() {
+        let uuid = "0123abcd-4567-89ef-fedc-ba9876543210";
+        let Some(CompactKey::Uuid(packed)) = CompactKey::of(&text(uuid)) else {
+            panic!("not packed");
+        };
+        let hex: String = packed
+            .iter()
+            .flat_map(|b| [b >> 4, b & 0x0f])
+            .map(|d| char::from_digit(u32::from(d), 16).expect("a hex digit"))
+            .collect();
+        assert_eq!(hex, uuid.replace('-', ""));
+        // Each position matters: changing any digit changes the key.
+        for (i, c) in uuid.char_indices().filter(|(_, c)| *c != '-') {
+            let mut other = uuid.to_owned();
+            other.replace_range(i..=i, if c == '0' { "1" } else { "0" });
+            assert_ne!(
+                CompactKey::of(&text(&other)),
+                CompactKey::of(&text(uuid)),
+                "{other}"
+            );
+        }
     }
 
     #[test]

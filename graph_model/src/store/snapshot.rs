@@ -93,11 +93,7 @@ pub(crate) fn write_snapshot(dir: &Path, state: &GraphState) -> GraphResult<(Pat
         len: 0,
     };
     let mut zstd = zstd::stream::write::Encoder::new(crc_writer, 1).map_err(io)?;
-    {
-        let mut enc = Encoder::new(BufWriter::with_capacity(1 << 20, &mut zstd));
-        encode_body(&mut enc, state).map_err(io)?;
-        enc.out.flush().map_err(io)?;
-    }
+    encode_body(state, &mut zstd).map_err(io)?;
     let crc_writer = zstd.finish().map_err(io)?;
     let (crc, len, mut out) = (crc_writer.crc, crc_writer.len, crc_writer.inner);
     out.write_all(&len.to_le_bytes()).map_err(io)?;
@@ -112,60 +108,65 @@ pub(crate) fn write_snapshot(dir: &Path, state: &GraphState) -> GraphResult<(Pat
     Ok((path, size))
 }
 
-fn encode_body<W: Write>(enc: &mut Encoder<W>, state: &GraphState) -> std::io::Result<()> {
+/// Encodes `state` into `sink`, a buffer's worth at a time.
+fn encode_body(state: &GraphState, sink: &mut impl Write) -> std::io::Result<()> {
+    const BUFFER: usize = 1 << 20;
+    let mut enc = Encoder::new(Vec::with_capacity(BUFFER + 4096));
     for kind in SYMBOL_KINDS {
         let names = state.symbols.of(kind).names();
-        enc.varint(names.len() as u64)?;
+        enc.varint(names.len() as u64);
         for name in names {
-            enc.str(name)?;
+            enc.str(name);
         }
     }
     let indexes = state.indexes();
-    enc.varint(indexes.len() as u64)?;
+    enc.varint(indexes.len() as u64);
     for spec in &indexes {
-        enc.index_spec(spec)?;
+        enc.index_spec(spec);
     }
-    enc.varint(state.nodes.len() as u64)?;
+    enc.varint(state.nodes.len() as u64);
     for slot in state.nodes.iter() {
         match slot {
-            None => enc.u8(0)?,
+            None => enc.u8(0),
             Some(node) => {
-                enc.u8(1)?;
-                enc.varint(node.labels.len() as u64)?;
+                enc.u8(1);
+                enc.varint(node.labels.len() as u64);
                 for l in &node.labels {
-                    enc.varint(u64::from(l.0))?;
+                    enc.varint(u64::from(l.0));
                 }
-                enc.varint(node.props.len() as u64)?;
+                enc.varint(node.props.len() as u64);
                 for (k, v) in node.props.iter() {
-                    enc.varint(u64::from(k.0))?;
-                    enc.value(v)?;
+                    enc.varint(u64::from(k.0));
+                    enc.value(v);
                 }
-                enc.varint(node.aliases.len() as u64)?;
+                enc.varint(node.aliases.len() as u64);
                 for (label, alias) in &node.aliases {
-                    enc.varint(u64::from(label.0))?;
-                    enc.str(alias)?;
+                    enc.varint(u64::from(label.0));
+                    enc.str(alias);
                 }
             }
         }
+        enc.drain_over(BUFFER, sink)?;
     }
-    enc.varint(state.rels.len() as u64)?;
+    enc.varint(state.rels.len() as u64);
     for slot in state.rels.iter() {
         match slot {
-            None => enc.u8(0)?,
+            None => enc.u8(0),
             Some(rel) => {
-                enc.u8(1)?;
-                enc.varint(u64::from(rel.rel_type.0))?;
-                enc.varint(u64::from(rel.start.0))?;
-                enc.varint(u64::from(rel.end.0))?;
-                enc.varint(rel.props.len() as u64)?;
+                enc.u8(1);
+                enc.varint(u64::from(rel.rel_type.0));
+                enc.varint(u64::from(rel.start.0));
+                enc.varint(u64::from(rel.end.0));
+                enc.varint(rel.props.len() as u64);
                 for (k, v) in rel.props.iter() {
-                    enc.varint(u64::from(k.0))?;
-                    enc.value(v)?;
+                    enc.varint(u64::from(k.0));
+                    enc.value(v);
                 }
             }
         }
+        enc.drain_over(BUFFER, sink)?;
     }
-    Ok(())
+    enc.drain_over(0, sink)
 }
 
 /// Reads and verifies a snapshot.

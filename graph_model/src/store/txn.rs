@@ -52,8 +52,7 @@ impl WriteTxn<'_> {
         let mark = self.log.as_ref().map(Vec::len);
         if let Some(log) = self.log.take() {
             let mut encoder = Encoder::new(log);
-            // Writing into a Vec cannot fail.
-            let _ = encoder.op(&op);
+            encoder.op(&op);
             self.log = Some(encoder.out);
         }
         let ends = if self.touched.is_some() {
