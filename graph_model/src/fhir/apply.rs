@@ -18,6 +18,24 @@ const STUB_ALIAS: &str = "@ref:";
 /// Prefix of the alias that finds a concept by a resource id (Medication).
 const RESOURCE_ALIAS: &str = "@res:";
 
+/// `prefix` then `text`, written into `buf` (emptied first): alias
+/// lookups reuse one buffer instead of formatting a new string each.
+fn prefixed_alias<'b>(buf: &'b mut String, prefix: &str, text: &str) -> &'b str {
+    buf.clear();
+    buf.push_str(prefix);
+    buf.push_str(text);
+    buf
+}
+
+/// An identifier scoped to the directory its record came from.
+fn scoped_alias<'b>(buf: &'b mut String, dir: &str, identifier: &str) -> &'b str {
+    buf.clear();
+    buf.push_str(dir);
+    buf.push(DIR_SEPARATOR);
+    buf.push_str(identifier);
+    buf
+}
+
 /// Counters of what applying did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ApplyStats {
@@ -290,24 +308,27 @@ impl<'t, 'db> Applier<'t, 'db> {
         node: NodeId,
         dir: &Arc<str>,
     ) -> GraphResult<()> {
+        let mut buf = std::mem::take(&mut self.scratch);
         for ident in &intent.identifiers {
             self.txn.add_alias(label, ident, node)?;
             self.txn
-                .add_alias(label, &format!("{dir}{DIR_SEPARATOR}{ident}"), node)?;
+                .add_alias(label, scoped_alias(&mut buf, dir, ident), node)?;
         }
         if let Some(resource_id) = &intent.resource_alias {
-            self.txn
-                .add_alias(label, &format!("{RESOURCE_ALIAS}{resource_id}"), node)?;
+            self.txn.add_alias(
+                label,
+                prefixed_alias(&mut buf, RESOURCE_ALIAS, resource_id),
+                node,
+            )?;
         }
+        self.scratch = buf;
         Ok(())
     }
 
     /// Stubs standing for `reference` under `label` (no allocation).
     fn stub_alias_nodes(&mut self, label: LabelId, reference: &str) -> &[NodeId] {
-        self.scratch.clear();
-        self.scratch.push_str(STUB_ALIAS);
-        self.scratch.push_str(reference);
-        self.txn.view().alias_nodes(label, &self.scratch)
+        let alias = prefixed_alias(&mut self.scratch, STUB_ALIAS, reference);
+        self.txn.view().alias_nodes(label, alias)
     }
 
     /// Turns a stub into a plain node (its resource has arrived).
@@ -320,8 +341,13 @@ impl<'t, 'db> Applier<'t, 'db> {
             .and_then(Value::as_str)
             .map(str::to_owned);
         if let Some(reference) = reference {
-            self.txn
-                .remove_alias(label, &format!("{STUB_ALIAS}{reference}"), node)?;
+            let mut buf = std::mem::take(&mut self.scratch);
+            self.txn.remove_alias(
+                label,
+                prefixed_alias(&mut buf, STUB_ALIAS, &reference),
+                node,
+            )?;
+            self.scratch = buf;
         }
         self.txn
             .set_node_property_id(node, self.keys.stub, Value::Null)?;
@@ -406,7 +432,10 @@ impl<'t, 'db> Applier<'t, 'db> {
                 let found = self
                     .txn
                     .view()
-                    .alias_nodes(label, &format!("{RESOURCE_ALIAS}{resource_id}"))
+                    .alias_nodes(
+                        label,
+                        prefixed_alias(&mut self.scratch, RESOURCE_ALIAS, resource_id),
+                    )
                     .first()
                     .copied();
                 match found {
@@ -445,8 +474,9 @@ impl<'t, 'db> Applier<'t, 'db> {
                 }
             }
             RefTarget::Identifier(ident) => {
-                let scoped = format!("{dir}{DIR_SEPARATOR}{ident}");
-                let same_dir = self.smallest_by_id(label, &scoped);
+                let mut buf = std::mem::take(&mut self.scratch);
+                let same_dir = self.smallest_by_id(label, scoped_alias(&mut buf, dir, ident));
+                self.scratch = buf;
                 if let Some(node) = same_dir {
                     return Ok(Resolution::Node(node));
                 }
@@ -459,11 +489,13 @@ impl<'t, 'db> Applier<'t, 'db> {
             }
         }
         let reference = target.as_ref_text();
-        let stub_alias = format!("{STUB_ALIAS}{reference}");
         if let Some(stub) = self
             .txn
             .view()
-            .alias_nodes(label, &stub_alias)
+            .alias_nodes(
+                label,
+                prefixed_alias(&mut self.scratch, STUB_ALIAS, reference),
+            )
             .first()
             .copied()
         {
@@ -476,7 +508,10 @@ impl<'t, 'db> Applier<'t, 'db> {
                 (self.keys.reference, Value::from(reference)),
             ],
         )?;
-        self.txn.add_alias(label, &stub_alias, stub)?;
+        let mut buf = std::mem::take(&mut self.scratch);
+        self.txn
+            .add_alias(label, prefixed_alias(&mut buf, STUB_ALIAS, reference), stub)?;
+        self.scratch = buf;
         self.stats.stubs_created += 1;
         Ok(Resolution::Node(stub))
     }
