@@ -308,20 +308,18 @@ impl<'t, 'db> Applier<'t, 'db> {
         node: NodeId,
         dir: &Arc<str>,
     ) -> GraphResult<()> {
-        let mut buf = std::mem::take(&mut self.scratch);
         for ident in &intent.identifiers {
             self.txn.add_alias(label, ident, node)?;
             self.txn
-                .add_alias(label, scoped_alias(&mut buf, dir, ident), node)?;
+                .add_alias(label, scoped_alias(&mut self.scratch, dir, ident), node)?;
         }
         if let Some(resource_id) = &intent.resource_alias {
             self.txn.add_alias(
                 label,
-                prefixed_alias(&mut buf, RESOURCE_ALIAS, resource_id),
+                prefixed_alias(&mut self.scratch, RESOURCE_ALIAS, resource_id),
                 node,
             )?;
         }
-        self.scratch = buf;
         Ok(())
     }
 
@@ -341,13 +339,11 @@ impl<'t, 'db> Applier<'t, 'db> {
             .and_then(Value::as_str)
             .map(str::to_owned);
         if let Some(reference) = reference {
-            let mut buf = std::mem::take(&mut self.scratch);
             self.txn.remove_alias(
                 label,
-                prefixed_alias(&mut buf, STUB_ALIAS, &reference),
+                prefixed_alias(&mut self.scratch, STUB_ALIAS, &reference),
                 node,
             )?;
-            self.scratch = buf;
         }
         self.txn
             .set_node_property_id(node, self.keys.stub, Value::Null)?;
@@ -474,6 +470,7 @@ impl<'t, 'db> Applier<'t, 'db> {
                 }
             }
             RefTarget::Identifier(ident) => {
+                // `smallest_by_id` borrows all of `self`: lend it the buffer.
                 let mut buf = std::mem::take(&mut self.scratch);
                 let same_dir = self.smallest_by_id(label, scoped_alias(&mut buf, dir, ident));
                 self.scratch = buf;
@@ -508,10 +505,11 @@ impl<'t, 'db> Applier<'t, 'db> {
                 (self.keys.reference, Value::from(reference)),
             ],
         )?;
-        let mut buf = std::mem::take(&mut self.scratch);
-        self.txn
-            .add_alias(label, prefixed_alias(&mut buf, STUB_ALIAS, reference), stub)?;
-        self.scratch = buf;
+        self.txn.add_alias(
+            label,
+            prefixed_alias(&mut self.scratch, STUB_ALIAS, reference),
+            stub,
+        )?;
         self.stats.stubs_created += 1;
         Ok(Resolution::Node(stub))
     }

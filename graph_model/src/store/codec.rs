@@ -22,7 +22,7 @@ const MAX_LEN: u64 = 1 << 31;
 
 /// Encoding primitives into a byte buffer (appending to a `Vec` cannot
 /// fail, and small pieces are pushed without a call per piece). Streaming
-/// users move the buffer's bytes out as it fills ([`Encoder::take_if_over`]).
+/// users move the buffer's bytes out as it fills ([`Encoder::drain_over`]).
 pub(crate) struct Encoder {
     pub(crate) out: Vec<u8>,
 }
